@@ -1,0 +1,1 @@
+namespace VoiceKraliki.ServiceDefaults; public static class Extensions { }

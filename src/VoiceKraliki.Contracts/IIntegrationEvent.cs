@@ -1,0 +1,1 @@
+namespace VoiceKraliki.Contracts; public interface IIntegrationEvent { Guid EventId { get; } }

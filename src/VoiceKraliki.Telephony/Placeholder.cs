@@ -1,0 +1,1 @@
+namespace VoiceKraliki.Telephony; internal static class Placeholder { }

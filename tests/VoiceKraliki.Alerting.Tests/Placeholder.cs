@@ -1,0 +1,7 @@
+namespace VoiceKraliki.Alerting.Tests;
+
+public class SmokeTests
+{
+    [Fact]
+    public void Assembly_loads() => Assert.True(true);
+}

@@ -1,0 +1,7 @@
+namespace VoiceKraliki.IntegrationTests;
+
+public class SmokeTests
+{
+    [Fact]
+    public void Assembly_loads() => Assert.True(true);
+}

@@ -1,0 +1,7 @@
+namespace VoiceKraliki.Telephony.Tests;
+
+public class SmokeTests
+{
+    [Fact]
+    public void Assembly_loads() => Assert.True(true);
+}
