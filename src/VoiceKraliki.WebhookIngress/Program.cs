@@ -1,4 +1,14 @@
+using VoiceKraliki.WebhookIngress.Extensions;
+
 var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
 var app = builder.Build();
+
+app.MapDefaultEndpoints();
+
 app.Run();
+
 public partial class Program;

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what VoiceKraliki needs on a Debian 12 machine and is missing: the servers the AppHost and
+# the tests start themselves (PostgreSQL, Redis, RabbitMQ), and the tools the tests use.
+# Safe to run again: it installs nothing that is already there.
+set -euo pipefail
+
+missing=()
+need() { # need <debian package> <file that proves it is installed>
+  if [[ ! -e "$2" ]]; then missing+=("$1"); fi
+}
+
+need postgresql         /usr/lib/postgresql/15/bin/postgres
+need redis-server       /usr/bin/redis-server
+need rabbitmq-server    /usr/lib/rabbitmq/bin/rabbitmq-server
+need util-linux         /usr/bin/setpriv
+need procps             /usr/bin/pgrep
+need curl               /usr/bin/curl
+
+if ((${#missing[@]})); then
+  echo "Installing missing packages: ${missing[*]}"
+  if [[ $EUID -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Debian starts the servers it installs as system services where it can; ours are started per
+# AppHost and per test run on free ports, so stop any system instance that holds default ports.
+for service in postgresql redis-server rabbitmq-server; do
+  if command -v service >/dev/null 2>&1 && service "$service" status >/dev/null 2>&1; then
+    service "$service" stop >/dev/null 2>&1 || true
+  fi
+done
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "error: the .NET 10 SDK (dotnet) is not on PATH; install it first: https://dotnet.microsoft.com/download" >&2
+  exit 1
+fi

@@ -1,0 +1,22 @@
+namespace VoiceKraliki.Contracts;
+
+/// <summary>A provider webhook, verified and normalized by webhook-ingress.</summary>
+public sealed record CallEventReceived(
+    Guid EventId,
+    DateTimeOffset OccurredAt,
+    string CorrelationId,
+    TelephonyProvider Provider,
+    string ProviderCallId,
+    string? SessionId,
+    string EventType,
+    string? ProviderStatus,
+    CallStatus? Status,
+    CallEndReason EndReason,
+    string? From,
+    string? To,
+    CallDirection Direction,
+    long? Sequence,
+    string? AnsweredBy,
+    string? HangupCause,
+    DateTimeOffset ReceivedAt,
+    IReadOnlyDictionary<string, string> RawFields) : IIntegrationEvent;

@@ -1,0 +1,12 @@
+namespace VoiceKraliki.Contracts;
+
+public sealed record MediaStreamStarted(
+    Guid EventId,
+    DateTimeOffset OccurredAt,
+    string CorrelationId,
+    TelephonyProvider Provider,
+    string StreamId,
+    string Encoding,
+    int SampleRate,
+    int Channels,
+    IReadOnlyList<string> Tracks) : IIntegrationEvent;

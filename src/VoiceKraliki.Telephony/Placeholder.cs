@@ -1,1 +1,0 @@
-namespace VoiceKraliki.Telephony; internal static class Placeholder { }
