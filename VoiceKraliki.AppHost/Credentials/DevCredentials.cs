@@ -1,0 +1,74 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Configuration;
+using VoiceKraliki.AppHost.Infrastructure;
+
+namespace VoiceKraliki.AppHost.Credentials;
+
+/// <summary>The admin API key and JWT signing key generated for local use, kept in <c>dev-credentials.json</c>.</summary>
+public sealed class DevCredentials
+{
+    public const string FileName = "dev-credentials.json";
+    public const string ApiKeyPrefix = "vk_dev_";
+    public const string Issuer = "voicekraliki-local";
+    public const string Audience = "voicekraliki";
+
+    public string? ApiKey { get; set; }
+
+    public string? JwtSigningKey { get; set; }
+
+    /// <summary>Reads the file and generates (and saves) whichever key is needed but missing.</summary>
+    public static DevCredentials LoadOrCreate(string path, bool needApiKey, bool needSigningKey) =>
+        SecretFile.LoadOrCreate<DevCredentials>(
+            path,
+            c => (needApiKey && c.ApiKey is null) || (needSigningKey && c.JwtSigningKey is null),
+            c => new DevCredentials
+            {
+                ApiKey = c.ApiKey ?? (needApiKey ? ApiKeyPrefix + SecretFile.Base64Url(RandomNumberGenerator.GetBytes(32)) : null),
+                JwtSigningKey = c.JwtSigningKey ?? (needSigningKey ? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) : null),
+            });
+}
+
+/// <summary>What the AppHost generated for this run, to print and to hand to tests.</summary>
+public sealed record DevCredentialSet(string? ApiKey, string? OperatorJwt, string FilePath);
+
+internal static class DevCredentialSetup
+{
+    /// <summary>
+    /// Fills in <c>Auth:ApiKeys</c> and <c>Auth:Jwt</c> with generated local credentials where the user configured none,
+    /// so that every service gets them through the <c>Auth</c> section.
+    /// </summary>
+    public static DevCredentialSet Apply(IConfigurationManager configuration, string filePath, TimeProvider time)
+    {
+        var auth = configuration.GetSection("Auth");
+        var needApiKey = !auth.GetSection("ApiKeys").GetChildren().Any();
+        var jwt = auth.GetSection("Jwt");
+        var needSigningKey = string.IsNullOrWhiteSpace(jwt["SigningKey"]) && string.IsNullOrWhiteSpace(jwt["Authority"]);
+        if (!needApiKey && !needSigningKey)
+        {
+            return new DevCredentialSet(null, null, filePath);
+        }
+
+        var credentials = DevCredentials.LoadOrCreate(filePath, needApiKey, needSigningKey);
+        var values = new Dictionary<string, string?>();
+        if (needApiKey)
+        {
+            values["Auth:ApiKeys:0:Key"] = credentials.ApiKey;
+            values["Auth:ApiKeys:0:Roles"] = "admin";
+            values["Auth:ApiKeys:0:Name"] = "local-admin";
+        }
+
+        string? token = null;
+        if (needSigningKey)
+        {
+            var issuer = jwt["Issuer"] ?? DevCredentials.Issuer;
+            var audience = jwt["Audience"] ?? DevCredentials.Audience;
+            values["Auth:Jwt:SigningKey"] = credentials.JwtSigningKey;
+            values["Auth:Jwt:Issuer"] = issuer;
+            values["Auth:Jwt:Audience"] = audience;
+            token = DevTokenIssuer.MintOperatorToken(credentials.JwtSigningKey!, issuer, audience, time.GetUtcNow());
+        }
+
+        configuration.AddInMemoryCollection(values);
+        return new DevCredentialSet(needApiKey ? credentials.ApiKey : null, token, filePath);
+    }
+}

@@ -1,0 +1,50 @@
+using System.Globalization;
+using VoiceKraliki.AppHost.Model;
+
+namespace VoiceKraliki.AppHost.Testing;
+
+/// <summary>
+/// The application for tests, in process, like Aspire.Hosting.Testing: the same app model and orchestrator
+/// as <c>dotnet run</c>, hermetic configuration, a temporary state folder and free ports.
+/// </summary>
+public static class DistributedApplicationTestingBuilder
+{
+    /// <summary>A builder with the VoiceKraliki app model declared; a test may add to it before <c>Build()</c>.</summary>
+    public static IDistributedApplicationBuilder CreateBuilder(TestingOptions? options = null)
+    {
+        var builder = DistributedApplication.CreateBuilder(ToApplicationOptions(options ?? new TestingOptions()));
+        AppModel.Configure(builder);
+        return builder;
+    }
+
+    /// <summary>Builds the application (nothing runs yet: call <c>StartAsync</c>); dispose it to stop everything.</summary>
+    public static Task<DistributedApplication> CreateAsync(TestingOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var builder = (DistributedApplicationBuilder)CreateBuilder(options);
+        return builder.BuildAsync(cancellationToken);
+    }
+
+    private static DistributedApplicationOptions ToApplicationOptions(TestingOptions options)
+    {
+        var configuration = new Dictionary<string, string?>(options.Configuration);
+        foreach (var (name, replicas) in options.Replicas)
+        {
+            configuration[$"Replicas:{name}"] = replicas.ToString(CultureInfo.InvariantCulture);
+        }
+
+        var temporary = options.StateDirectory is null;
+        return new DistributedApplicationOptions
+        {
+            StateDirectory = options.StateDirectory ?? Directory.CreateTempSubdirectory("voicekraliki-test-").FullName,
+            DeleteStateDirectoryOnDispose = temporary,
+            Fresh = options.Fresh,
+            GatewayPort = options.GatewayPort,
+            InfrastructureOnly = options.InfrastructureOnly,
+            UseHostConfiguration = false,
+            Configuration = configuration,
+            RepositoryRoot = options.RepositoryRoot,
+            ErrorLineSink = options.ErrorLineSink,
+            TimeProvider = options.TimeProvider,
+        };
+    }
+}

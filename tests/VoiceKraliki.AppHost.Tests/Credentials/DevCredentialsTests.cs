@@ -1,0 +1,79 @@
+using System.Security.Claims;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using VoiceKraliki.AppHost.Credentials;
+using VoiceKraliki.AppHost.Testing;
+
+namespace VoiceKraliki.AppHost.Tests.Credentials;
+
+public sealed class DevCredentialsTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("voicekraliki-credentials-").FullName;
+
+    [Fact]
+    public void Generated_credentials_are_persisted_and_reused()
+    {
+        var path = Path.Combine(_folder, DevCredentials.FileName);
+
+        var first = DevCredentials.LoadOrCreate(path, needApiKey: true, needSigningKey: true);
+        var second = DevCredentials.LoadOrCreate(path, needApiKey: true, needSigningKey: true);
+
+        Assert.Matches("^vk_dev_[A-Za-z0-9_-]{43}$", first.ApiKey);
+        Assert.Equal(32, Convert.FromBase64String(first.JwtSigningKey!).Length);
+        Assert.Equal(first.ApiKey, second.ApiKey);
+        Assert.Equal(first.JwtSigningKey, second.JwtSigningKey);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+    }
+
+    [Fact]
+    public void Only_what_is_needed_is_generated()
+    {
+        var path = Path.Combine(_folder, DevCredentials.FileName);
+
+        var keyOnly = DevCredentials.LoadOrCreate(path, needApiKey: true, needSigningKey: false);
+        var both = DevCredentials.LoadOrCreate(path, needApiKey: true, needSigningKey: true);
+
+        Assert.Null(keyOnly.JwtSigningKey);
+        Assert.Equal(keyOnly.ApiKey, both.ApiKey);
+        Assert.NotNull(both.JwtSigningKey);
+    }
+
+    [Fact]
+    public async Task The_operator_token_is_a_valid_HS256_token_with_the_operator_role_for_12_hours()
+    {
+        var key = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var now = DateTimeOffset.UtcNow;
+
+        var token = DevTokenIssuer.MintOperatorToken(key, DevCredentials.Issuer, DevCredentials.Audience, now);
+
+        var result = await new JsonWebTokenHandler().ValidateTokenAsync(token, new TokenValidationParameters
+        {
+            ValidIssuer = "voicekraliki-local",
+            ValidAudience = "voicekraliki",
+            IssuerSigningKey = new SymmetricSecurityKey(Convert.FromBase64String(key)),
+            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+        });
+        Assert.True(result.IsValid, result.Exception?.Message);
+        var jwt = (JsonWebToken)result.SecurityToken;
+        Assert.Equal("operator", jwt.GetClaim("role").Value);
+        Assert.Equal("local-operator", jwt.Subject);
+        Assert.Equal(now.AddHours(12).ToUnixTimeSeconds(), new DateTimeOffset(jwt.ValidTo).ToUnixTimeSeconds());
+    }
+
+    [Fact]
+    public async Task An_apphost_on_the_same_state_folder_reuses_the_generated_credentials()
+    {
+        string? apiKey;
+        await using (var first = await DistributedApplicationTestingBuilder.CreateAsync(new() { StateDirectory = _folder }))
+        {
+            apiKey = first.DevApiKey;
+            Assert.NotNull(first.DevOperatorJwt);
+        }
+
+        await using var second = await DistributedApplicationTestingBuilder.CreateAsync(new() { StateDirectory = _folder });
+        Assert.Equal(apiKey, second.DevApiKey);
+        Assert.True(File.Exists(Path.Combine(_folder, DevCredentials.FileName)));
+    }
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+}

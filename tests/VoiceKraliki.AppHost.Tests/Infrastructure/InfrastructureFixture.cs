@@ -1,0 +1,34 @@
+using VoiceKraliki.AppHost.Testing;
+
+namespace VoiceKraliki.AppHost.Tests.Infrastructure;
+
+/// <summary>One set of real servers (Postgres, Redis, RabbitMQ) for the whole collection: RabbitMQ alone takes ~7 s to start.</summary>
+public sealed class InfrastructureFixture : IAsyncLifetime
+{
+    public DistributedApplication App { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        App = await DistributedApplicationTestingBuilder.CreateAsync(new TestingOptions { InfrastructureOnly = true });
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            await App.StartAsync(timeout.Token);
+        }
+        catch (Exception e)
+        {
+            var states = string.Join("; ", App.GetResources().Select(r => $"{r.Name}: {r.State} {r.Message}"));
+            await App.DisposeAsync();
+            throw new InvalidOperationException($"The infrastructure did not start ({states}).", e);
+        }
+    }
+
+    public async Task DisposeAsync() => await App.DisposeAsync();
+}
+
+/// <summary>Tests that start servers run one at a time: the machine has two cores.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class InfrastructureCollection : ICollectionFixture<InfrastructureFixture>
+{
+    public const string Name = "Real infrastructure";
+}

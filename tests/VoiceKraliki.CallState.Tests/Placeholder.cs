@@ -1,7 +1,0 @@
-namespace VoiceKraliki.CallState.Tests;
-
-public class SmokeTests
-{
-    [Fact]
-    public void Assembly_loads() => Assert.True(true);
-}
