@@ -22,9 +22,12 @@ public sealed class ResilienceHandler : DelegatingHandler
 
     public ResilienceHandler(HttpResilienceOptions options)
     {
-        _pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>()
-            .AddTimeout(options.TotalRequestTimeout)
-            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddTimeout(options.TotalRequestTimeout);
+        if (options.MaxRetryAttempts > 0)
+        {
+            // Polly requires at least one attempt; zero means "no retry strategy at all".
+            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
                 MaxRetryAttempts = options.MaxRetryAttempts,
                 BackoffType = DelayBackoffType.Exponential,
@@ -40,7 +43,10 @@ public sealed class ResilienceHandler : DelegatingHandler
 
                     return ValueTask.FromResult(IsTransient(args.Outcome));
                 },
-            })
+            });
+        }
+
+        _pipeline = builder
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
             {
                 FailureRatio = 0.5,

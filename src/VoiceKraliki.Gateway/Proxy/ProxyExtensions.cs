@@ -10,6 +10,8 @@ internal static class ProxyExtensions
     /// <summary>Headers only this gateway may set; copies arriving from outside are dropped.</summary>
     private static readonly string[] ForwardingHeaders = ["Forwarded", "X-Real-IP", "X-Forwarded-Port"];
 
+    private const long ChunkFramingHeadroomBytes = 16 * 1024;
+
     public static void AddGateway(this IHostApplicationBuilder builder)
     {
         builder.AddValidatedOptions<GatewayOptions>(GatewayOptions.SectionName);
@@ -43,10 +45,24 @@ internal static class ProxyExtensions
             }
 
             var feature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
-            if (feature is { IsReadOnly: false })
+            if (context.Request.ContentLength is not null)
             {
-                // Chunked bodies are cut off by Kestrel as they pass the limit.
-                feature.MaxRequestBodySize = limit;
+                // Kestrel refuses to read more than the declared length, which is within the limit.
+                if (feature is { IsReadOnly: false })
+                {
+                    feature.MaxRequestBodySize = limit;
+                }
+            }
+            else
+            {
+                // A chunked body is counted exactly as it is read; Kestrel's own limit (which also counts
+                // chunk framing) stays as a backstop with headroom.
+                if (feature is { IsReadOnly: false })
+                {
+                    feature.MaxRequestBodySize = limit + ChunkFramingHeadroomBytes;
+                }
+
+                context.Request.Body = new BodyLengthLimitStream(context.Request.Body, limit);
             }
 
             await next(context);
@@ -58,8 +74,7 @@ internal static class ProxyExtensions
             await next();
             // A chunked body that passed the limit surfaces as a client body error: say 413, not 502.
             var error = context.GetForwarderErrorFeature();
-            if (error?.Exception is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
-                && !context.Response.HasStarted)
+            if (IsBodyTooLarge(error?.Exception) && !context.Response.HasStarted)
             {
                 var options = context.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value;
                 context.Response.Clear();
@@ -68,6 +83,15 @@ internal static class ProxyExtensions
                     : options.DefaultBodyLimitBytes);
             }
         }));
+
+    /// <summary>YARP reports a body read failure wrapped (an AggregateException from the body copy).</summary>
+    internal static bool IsBodyTooLarge(Exception? exception) => exception switch
+    {
+        null => false,
+        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => true,
+        AggregateException aggregate => aggregate.InnerExceptions.Any(IsBodyTooLarge),
+        _ => IsBodyTooLarge(exception.InnerException),
+    };
 
     private static Task WriteTooLargeAsync(HttpContext context, long limit)
     {

@@ -50,6 +50,11 @@ internal static partial class MediaStreamApi
         catch (WebSocketException ex)
         {
             LogStreamBroken(logger, provider, ex.WebSocketErrorCode);
+
+            // The WebSocket layer itself closes a stream that breaks the protocol (text that is not
+            // UTF-8 gets a 1007 close frame) and aborts. Linger briefly before the connection ends so
+            // the peer reads that close frame instead of a connection reset.
+            await LingerAsync(context.RequestAborted);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -175,9 +180,22 @@ internal static partial class MediaStreamApi
             eventName = found;
             return true;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a string value that is not valid UTF-8 cannot be transcoded.
             return false;
+        }
+    }
+
+    private static async Task LingerAsync(CancellationToken connectionClosed)
+    {
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), connectionClosed);
+        }
+        catch (OperationCanceledException)
+        {
+            // The peer closed first: nothing to wait for.
         }
     }
 
