@@ -29,6 +29,8 @@ public static class EventBusExtensions
             })
             .Validate(o => AmqpAddress.TryParse(o.ConnectionString, out _),
                 $"ConnectionStrings:{connectionName} must be an amqp:// URI such as amqp://user:pass@127.0.0.1:5672.")
+            .Validate(o => o.RetryIntervals is null || (o.RetryIntervals.Length <= 10 && o.RetryIntervals.All(ms => ms is >= 0 and <= 60_000)),
+                "EventBus:RetryIntervals must be at most 10 delays, each 0 to 60000 ms.")
             .ValidateOnStart();
 
         builder.Services.AddSingleton<BrokerConnectionMonitor>();
@@ -70,7 +72,7 @@ public static class EventBusExtensions
                 // Transient failures are retried in place; a message that still fails goes to
                 // the endpoint's _error queue (MassTransit's default fault handling), never dropped.
                 rabbit.UseMessageRetry(retry => retry.Intervals(
-                    options.RetryIntervals.Select(ms => TimeSpan.FromMilliseconds(ms)).ToArray()));
+                    options.EffectiveRetryIntervals.Select(ms => TimeSpan.FromMilliseconds(ms)).ToArray()));
                 rabbit.ConfigureEndpoints(context);
             });
         });
@@ -85,6 +87,14 @@ public sealed class EventBusOptions
 
     public string ConnectionName { get; set; } = "messaging";
 
-    /// <summary>Delays between in-place retries of a failing consumer, in milliseconds.</summary>
-    public int[] RetryIntervals { get; set; } = [100, 500, 1000, 2000, 5000];
+    public static readonly int[] DefaultRetryIntervals = [100, 500, 1000, 2000, 5000];
+
+    /// <summary>
+    /// Delays between in-place retries of a failing consumer, in milliseconds; unset means
+    /// <see cref="DefaultRetryIntervals"/>. (Not initialized here: the configuration binder would
+    /// append configured intervals to a default array instead of replacing it.)
+    /// </summary>
+    public int[]? RetryIntervals { get; set; }
+
+    public IReadOnlyList<int> EffectiveRetryIntervals => RetryIntervals is { Length: > 0 } configured ? configured : DefaultRetryIntervals;
 }

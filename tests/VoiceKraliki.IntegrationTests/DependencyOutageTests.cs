@@ -1,0 +1,52 @@
+using System.Net;
+using VoiceKraliki.IntegrationTests.Support;
+using Xunit.Abstractions;
+
+namespace VoiceKraliki.IntegrationTests;
+
+/// <summary>
+/// Stopping a real server turns the /health of every service that needs it to 503 within 10 s, and
+/// starting it again brings them back. Each test leaves the system as it found it.
+/// </summary>
+[Collection(SystemCollection.Name)]
+public sealed class DependencyOutageTests(SystemFixture system, ITestOutputHelper output)
+{
+    private static readonly TimeSpan Unhealthy = TimeSpan.FromSeconds(10);
+
+    // Reconnecting (a RabbitMQ restart takes several seconds, then the clients back off) is generous.
+    private static readonly TimeSpan Recovered = TimeSpan.FromSeconds(90);
+
+    [Theory]
+    [InlineData("redis", new[] { "call-state", "webhook-ingress" }, new[] { "compliance" })]
+    [InlineData("postgres", new[] { "call-state", "compliance", "alerting" }, new[] { "webhook-ingress" })]
+    [InlineData("messaging", new[] { "call-state", "webhook-ingress", "media-bridge", "compliance", "alerting" }, new[] { "gateway" })]
+    public async Task A_stopped_server_makes_its_dependents_unhealthy_and_they_recover_when_it_returns(
+        string server, string[] dependents, string[] unaffected)
+    {
+        await system.App.StopResourceAsync(server);
+        try
+        {
+            foreach (var service in dependents)
+            {
+                var took = await system.WaitForHealthAsync(service, HttpStatusCode.ServiceUnavailable, Unhealthy);
+                output.WriteLine($"{server} stopped: {service} unhealthy after {took.TotalSeconds:F1} s");
+            }
+
+            foreach (var service in unaffected)
+            {
+                await system.WaitForHealthAsync(service, HttpStatusCode.OK, TimeSpan.FromSeconds(2));
+            }
+        }
+        finally
+        {
+            await system.App.StartResourceAsync(server);
+            await system.App.WaitForResourceHealthyAsync(server, TimeSpan.FromMinutes(1));
+        }
+
+        foreach (var service in dependents)
+        {
+            var took = await system.WaitForHealthAsync(service, HttpStatusCode.OK, Recovered);
+            output.WriteLine($"{server} started: {service} healthy after {took.TotalSeconds:F1} s");
+        }
+    }
+}

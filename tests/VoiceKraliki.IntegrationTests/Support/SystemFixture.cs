@@ -1,0 +1,114 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using VoiceKraliki.AppHost;
+using VoiceKraliki.AppHost.Testing;
+using Xunit.Abstractions;
+using Xunit.Sdk;
+
+namespace VoiceKraliki.IntegrationTests.Support;
+
+/// <summary>
+/// The whole application (nine resources, call-state with two replicas), started once in process by
+/// the AppHost's testing builder: real PostgreSQL, Redis, RabbitMQ and the six services as processes.
+/// </summary>
+public sealed class SystemFixture(IMessageSink diagnostics) : IAsyncLifetime
+{
+    public static readonly string[] Services =
+        [AppModel.GatewayName, AppModel.WebhookIngressName, AppModel.MediaBridgeName, AppModel.CallStateName, AppModel.ComplianceName, AppModel.AlertingName];
+
+    public DistributedApplication App { get; private set; } = null!;
+
+    /// <summary>Error lines the resources printed, with the resource's name.</summary>
+    public ConcurrentQueue<string> ErrorLines { get; } = new();
+
+    public Uri Gateway => App.GatewayEndpoint ?? throw new InvalidOperationException("The gateway has no endpoint.");
+
+    public async Task InitializeAsync()
+    {
+        App = await DistributedApplicationTestingBuilder.CreateAsync(new TestingOptions
+        {
+            GatewayPort = 0,
+            Replicas = { [AppModel.CallStateName] = 2 },
+            ErrorLineSink = (resource, line) => ErrorLines.Enqueue($"{resource}: {line}"),
+        });
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+            await App.StartAsync(timeout.Token);
+            diagnostics.OnMessage(new DiagnosticMessage($"All resources healthy in {App.StartupDuration?.TotalSeconds:F1} s."));
+        }
+        catch (Exception e)
+        {
+            var states = Describe();
+            await App.DisposeAsync();
+            throw new InvalidOperationException($"The application did not start ({states}); errors: {string.Join(" | ", ErrorLines.Take(20))}", e);
+        }
+    }
+
+    public async Task DisposeAsync() => await App.DisposeAsync();
+
+    public string Describe() => string.Join("; ", App.GetResources().Select(r => $"{r.Name}: {r.State} {r.Message}"));
+
+    public HttpClient CreateClient(Uri baseAddress, string? apiKey = null, string? bearer = null)
+    {
+        var client = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromSeconds(5) })
+        {
+            BaseAddress = baseAddress,
+            Timeout = TimeSpan.FromSeconds(20),
+        };
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        }
+
+        if (bearer is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        }
+
+        return client;
+    }
+
+    /// <summary>Polls <c>GET /health</c> of every replica of a service until it answers <paramref name="expected"/>.</summary>
+    public async Task<TimeSpan> WaitForHealthAsync(string service, HttpStatusCode expected, TimeSpan within)
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        var replicas = App.GetResource(service).Replicas.Count;
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+        var last = "no answer";
+        while (TimeProvider.System.GetElapsedTime(started) < within)
+        {
+            var all = true;
+            for (var i = 0; i < replicas; i++)
+            {
+                try
+                {
+                    using var response = await client.GetAsync(new Uri(App.GetEndpoint(service, i), "/health"));
+                    last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+                    all &= response.StatusCode == expected;
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                    last = e.Message;
+                    all = false;
+                }
+            }
+
+            if (all)
+            {
+                return TimeProvider.System.GetElapsedTime(started);
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new XunitException($"{service} /health did not answer {(int)expected} within {within.TotalSeconds} s; last: {last}");
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class SystemCollection : ICollectionFixture<SystemFixture>
+{
+    public const string Name = "Whole system";
+}
