@@ -25,10 +25,14 @@ if ((${#missing[@]})); then
 fi
 
 # Debian starts the servers it installs as system services where it can; ours are started per
-# AppHost and per test run on free ports, so stop any system instance that holds default ports.
-for service in postgresql redis-server rabbitmq-server; do
-  if command -v service >/dev/null 2>&1 && service "$service" status >/dev/null 2>&1; then
-    service "$service" stop >/dev/null 2>&1 || true
+# AppHost and per test run on free ports, so a system instance only costs memory: stop one that is
+# listening on its default port. (Probing the port, not `service … status`: rabbitmq's status
+# command itself starts a stray epmd daemon.)
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for pair in postgresql:5432 redis-server:6379 rabbitmq-server:5672; do
+  service_name=${pair%%:*} port=${pair##*:}
+  if listening "$port" && command -v service >/dev/null 2>&1; then
+    service "$service_name" stop >/dev/null 2>&1 || true
   fi
 done
 
