@@ -19,10 +19,12 @@ internal sealed class ChildProcess : IAsyncDisposable
     private readonly StreamWriter _log;
     private readonly Lock _logLock = new();
     private readonly Task _pump;
+    private bool _disposed;
 
     private ChildProcess(Process process, StreamWriter log, Action<string, string>? onErrorLine, string label, long? startTime)
     {
         _process = process;
+        Id = process.Id;
         _log = log;
         StartTime = startTime;
         _pump = Task.WhenAll(
@@ -30,14 +32,46 @@ internal sealed class ChildProcess : IAsyncDisposable
             PumpAsync(process.StandardError, onErrorLine, label));
     }
 
-    public int Id => _process.Id;
+    public int Id { get; }
 
     /// <summary>From /proc, to tell this process from a later one with the same pid.</summary>
     public long? StartTime { get; }
 
-    public bool HasExited => _process.HasExited;
+    /// <summary>True once the process ended, or once this object was disposed (snapshots may race a stop).</summary>
+    public bool HasExited
+    {
+        get
+        {
+            if (Volatile.Read(ref _disposed))
+            {
+                return true;
+            }
 
-    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
+            try
+            {
+                return _process.HasExited;
+            }
+            catch (InvalidOperationException)
+            {
+                return true;
+            }
+        }
+    }
+
+    public int? ExitCode
+    {
+        get
+        {
+            try
+            {
+                return !Volatile.Read(ref _disposed) && _process.HasExited ? _process.ExitCode : null;
+            }
+            catch (InvalidOperationException)
+            {
+                return null;
+            }
+        }
+    }
 
     public static ChildProcess Start(ProcessSpec spec, Action<string, string>? onErrorLine)
     {
@@ -121,7 +155,7 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     public Task WaitForExitAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
 
-    public bool Signal(int signal) => !_process.HasExited && Posix.Signal(_process.Id, signal);
+    public bool Signal(int signal) => !HasExited && Posix.Signal(Id, signal);
 
     /// <summary>Sends <paramref name="signal"/>, waits up to <paramref name="grace"/>, then kills.</summary>
     public async Task StopAsync(int signal, TimeSpan grace, TimeProvider time)
@@ -161,6 +195,7 @@ internal sealed class ChildProcess : IAsyncDisposable
             _log.Dispose();
         }
 
+        Volatile.Write(ref _disposed, true);
         _process.Dispose();
     }
 

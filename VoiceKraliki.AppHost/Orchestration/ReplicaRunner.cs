@@ -72,11 +72,12 @@ internal sealed class ReplicaRunner(ResourceDriver driver, int index, Orchestrat
         {
             await process.StopAsync(driver.StopSignal, driver.StopGrace, context.Time);
             context.Pids.Remove(process.Id);
-            await process.DisposeAsync();
             lock (_lock)
             {
                 _process = null;
             }
+
+            await process.DisposeAsync();
         }
 
         SetState(ResourceState.Stopped, null);
@@ -135,11 +136,12 @@ internal sealed class ReplicaRunner(ResourceDriver driver, int index, Orchestrat
 
             var exitCode = process.ExitCode;
             context.Pids.Remove(process.Id);
-            await process.DisposeAsync();
             lock (_lock)
             {
                 _process = null;
             }
+
+            await process.DisposeAsync();
 
             var healthyFor = _healthySince is { } since ? context.Time.GetUtcNow() - since : TimeSpan.Zero;
             var delay = policy.NextDelay(healthyFor);
