@@ -15,6 +15,8 @@ public static class AppModel
     private const string Telephony = "Telephony";
     private const string WebhookSecurity = "WebhookSecurity";
     private const string Auth = "Auth";
+    private const string Webhooks = "Webhooks";
+    private const string MediaStreams = "MediaStreams";
 
     public static void Configure(IDistributedApplicationBuilder builder)
     {
@@ -33,11 +35,14 @@ public static class AppModel
             .WithReferenceAndWait(redis, messaging)
             .WithConfigurationSection(Telephony)
             .WithPublicBaseUrlDefault(gateway)
-            .WithConfigurationSection(WebhookSecurity);
+            .WithConfigurationSection(WebhookSecurity)
+            .WithConfigurationSection(Webhooks)
+            .WithLocalWebhookAccess();
 
         var mediaBridge = builder.AddProject(MediaBridgeName, "VoiceKraliki.MediaBridge")
             .WithReferenceAndWait(messaging)
             .WithConfigurationSection(Telephony)
+            .WithConfigurationSection(MediaStreams)
             .WithPublicBaseUrlDefault(gateway);
 
         var callState = builder.AddProject(CallStateName, "VoiceKraliki.CallState")

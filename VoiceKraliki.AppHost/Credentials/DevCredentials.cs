@@ -16,15 +16,19 @@ public sealed class DevCredentials
 
     public string? JwtSigningKey { get; set; }
 
+    /// <summary>Shared by webhook-ingress (signs media-stream tokens into TwiML) and media-bridge (checks them).</summary>
+    public string? StreamTokenSigningKey { get; set; }
+
     /// <summary>Reads the file and generates (and saves) whichever key is needed but missing.</summary>
-    public static DevCredentials LoadOrCreate(string path, bool needApiKey, bool needSigningKey) =>
+    public static DevCredentials LoadOrCreate(string path, bool needApiKey, bool needSigningKey, bool needStreamKey = false) =>
         SecretFile.LoadOrCreate<DevCredentials>(
             path,
-            c => (needApiKey && c.ApiKey is null) || (needSigningKey && c.JwtSigningKey is null),
+            c => (needApiKey && c.ApiKey is null) || (needSigningKey && c.JwtSigningKey is null) || (needStreamKey && c.StreamTokenSigningKey is null),
             c => new DevCredentials
             {
                 ApiKey = c.ApiKey ?? (needApiKey ? ApiKeyPrefix + SecretFile.Base64Url(RandomNumberGenerator.GetBytes(32)) : null),
                 JwtSigningKey = c.JwtSigningKey ?? (needSigningKey ? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) : null),
+                StreamTokenSigningKey = c.StreamTokenSigningKey ?? (needStreamKey ? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) : null),
             });
 }
 
@@ -33,6 +37,9 @@ public sealed record DevCredentialSet(string? ApiKey, string? OperatorJwt, strin
 
 internal static class DevCredentialSetup
 {
+    public const string StreamTokenKeyIngress = "Webhooks:Voice:StreamTokenSigningKey";
+    public const string StreamTokenKeyMedia = "MediaStreams:TokenSigningKey";
+
     /// <summary>
     /// Fills in <c>Auth:ApiKeys</c> and <c>Auth:Jwt</c> with generated local credentials where the user configured none,
     /// so that every service gets them through the <c>Auth</c> section.
@@ -43,13 +50,32 @@ internal static class DevCredentialSetup
         var needApiKey = !auth.GetSection("ApiKeys").GetChildren().Any();
         var jwt = auth.GetSection("Jwt");
         var needSigningKey = string.IsNullOrWhiteSpace(jwt["SigningKey"]) && string.IsNullOrWhiteSpace(jwt["Authority"]);
-        if (!needApiKey && !needSigningKey)
+        var needStreamKey = string.IsNullOrWhiteSpace(configuration[StreamTokenKeyIngress]) && string.IsNullOrWhiteSpace(configuration[StreamTokenKeyMedia]);
+        if (!needStreamKey)
+        {
+            // One configured, the other not: both services must hold the same key.
+            var ingress = configuration[StreamTokenKeyIngress];
+            var media = configuration[StreamTokenKeyMedia];
+            configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                [StreamTokenKeyIngress] = string.IsNullOrWhiteSpace(ingress) ? media : ingress,
+                [StreamTokenKeyMedia] = string.IsNullOrWhiteSpace(media) ? ingress : media,
+            });
+        }
+
+        if (!needApiKey && !needSigningKey && !needStreamKey)
         {
             return new DevCredentialSet(null, null, filePath);
         }
 
-        var credentials = DevCredentials.LoadOrCreate(filePath, needApiKey, needSigningKey);
+        var credentials = DevCredentials.LoadOrCreate(filePath, needApiKey, needSigningKey, needStreamKey);
         var values = new Dictionary<string, string?>();
+        if (needStreamKey)
+        {
+            values[StreamTokenKeyIngress] = credentials.StreamTokenSigningKey;
+            values[StreamTokenKeyMedia] = credentials.StreamTokenSigningKey;
+        }
+
         if (needApiKey)
         {
             values["Auth:ApiKeys:0:Key"] = credentials.ApiKey;

@@ -29,6 +29,11 @@ internal static class Banner
             }
         }
 
+        if (app.GetResources().Any(r => r.Name == AppModel.WebhookIngressName))
+        {
+            yield return $"Webhooks: loopback ({string.Join(", ", Model.ResourceBuilderExtensions.LocalWebhookRanges)}) added to every provider allowlist for local tools and the simulator.";
+        }
+
         yield return "Ctrl-C stops everything.";
         yield return "";
     }

@@ -12,7 +12,7 @@ internal sealed class ChildProcess : IAsyncDisposable
     private static readonly string[] ManagedPrefixes =
     [
         "ConnectionStrings__", "services__", "Telephony__", "WebhookSecurity__", "Auth__", "ReverseProxy__",
-        "Replicas__", "OTEL_", "ASPNETCORE_", "DOTNET_ENVIRONMENT", "DOTNET_LAUNCH_PROFILE", "Orchestration__",
+        "Replicas__", "Webhooks__", "MediaStreams__", "OTEL_", "ASPNETCORE_", "DOTNET_ENVIRONMENT", "DOTNET_LAUNCH_PROFILE", "Orchestration__",
     ];
 
     private readonly Process _process;

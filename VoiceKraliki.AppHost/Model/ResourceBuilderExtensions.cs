@@ -97,6 +97,31 @@ public static class ResourceBuilderExtensions
         return builder;
     }
 
+    /// <summary>The address ranges a local run adds to every provider's webhook allowlist (the simulator, curl).</summary>
+    public static readonly string[] LocalWebhookRanges = ["127.0.0.0/8", "::1/128"];
+
+    /// <summary>
+    /// For a local run: the gateway (on loopback) is the trusted proxy whose <c>X-Forwarded-For</c> names
+    /// the client, and loopback is added to every provider's non-empty allowlist so that the simulator and
+    /// local tools reach webhook-ingress. Deployed configurations keep their own lists.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithLocalWebhookAccess(this IResourceBuilder<ProjectResource> builder)
+    {
+        var security = builder.ApplicationBuilder.Configuration.GetSection("WebhookSecurity");
+        var configuredProxies = security.GetSection("TrustedProxies").GetChildren().Count();
+        var configuredRanges = security.GetSection("Allowlist").GetSection("AdditionalRanges").GetChildren().Count();
+        builder.Resource.AddEnvironment(context =>
+        {
+            context.Variables[$"WebhookSecurity__TrustedProxies__{configuredProxies}"] = "127.0.0.1";
+            context.Variables[$"WebhookSecurity__TrustedProxies__{configuredProxies + 1}"] = "::1";
+            for (var i = 0; i < LocalWebhookRanges.Length; i++)
+            {
+                context.Variables[$"WebhookSecurity__Allowlist__AdditionalRanges__{configuredRanges + i}"] = LocalWebhookRanges[i];
+            }
+        });
+        return builder;
+    }
+
     /// <summary>Routes requests matching <paramref name="path"/> (YARP syntax) to <paramref name="target"/>'s replicas.</summary>
     public static IResourceBuilder<ProjectResource> WithProxyRoute(
         this IResourceBuilder<ProjectResource> builder, string routeId, IResourceBuilder<ProjectResource> target, string path)

@@ -26,8 +26,9 @@ public static class HealthEndpoints
         var statusCodes = new Dictionary<HealthStatus, int>
         {
             [HealthStatus.Healthy] = StatusCodes.Status200OK,
-            // A degraded dependency means the service cannot be relied on: not ready.
-            [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
+            // Degraded: the service still does its job with weaker guarantees (e.g. webhook-ingress
+            // rate-limiting in memory while Redis is down), so it stays in rotation; the body says so.
+            [HealthStatus.Degraded] = StatusCodes.Status200OK,
             [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
         };
 

@@ -8,8 +8,13 @@ namespace VoiceKraliki.ServiceDefaults.Redis;
 
 public static class RedisExtensions
 {
-    /// <summary>Registers <see cref="IRedisStore"/> for <c>ConnectionStrings__{connectionName}</c> (<c>host:port</c>) and a <c>redis</c> health check.</summary>
-    public static TBuilder AddRedis<TBuilder>(this TBuilder builder, string connectionName = "redis") where TBuilder : IHostApplicationBuilder
+    /// <summary>
+    /// Registers <see cref="IRedisStore"/> for <c>ConnectionStrings__{connectionName}</c> (<c>host:port</c>) and a
+    /// <c>redis</c> health check that reports <paramref name="failureStatus"/> while Redis is unreachable
+    /// (<see cref="HealthStatus.Degraded"/> for a service that carries on without it).
+    /// </summary>
+    public static TBuilder AddRedis<TBuilder>(this TBuilder builder, string connectionName = "redis", HealthStatus failureStatus = HealthStatus.Unhealthy)
+        where TBuilder : IHostApplicationBuilder
     {
         builder.Services.AddOptions<RedisOptions>()
             .Configure<IConfiguration>((o, configuration) => o.ConnectionString = configuration.GetConnectionString(connectionName))
@@ -17,7 +22,7 @@ public static class RedisExtensions
                 $"ConnectionStrings:{connectionName} must be set (host:port).")
             .ValidateOnStart();
         builder.Services.AddSingleton<IRedisStore>(sp => new RedisStore(sp.GetRequiredService<IOptions<RedisOptions>>().Value.ConnectionString!));
-        builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", timeout: TimeSpan.FromSeconds(5));
+        builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", failureStatus, timeout: TimeSpan.FromSeconds(5));
         return builder;
     }
 }
@@ -40,7 +45,7 @@ internal sealed class RedisHealthCheck(IRedisStore redis) : IHealthCheck
         }
         catch (Exception ex)
         {
-            return HealthCheckResult.Unhealthy("Redis is unreachable.", ex);
+            return new HealthCheckResult(context.Registration.FailureStatus, "Redis is unreachable.", ex);
         }
     }
 }

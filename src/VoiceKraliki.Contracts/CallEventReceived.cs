@@ -19,4 +19,11 @@ public sealed record CallEventReceived(
     string? AnsweredBy,
     string? HangupCause,
     DateTimeOffset ReceivedAt,
-    IReadOnlyDictionary<string, string> RawFields) : IIntegrationEvent;
+    IReadOnlyDictionary<string, string> RawFields,
+    string? LegId = null,
+    string? ProviderEventId = null,
+    CallRecording? Recording = null,
+    string? ClientState = null) : IIntegrationEvent;
+
+/// <summary>A recording the provider reported with a call event.</summary>
+public sealed record CallRecording(string? RecordingId, string? Url, double? DurationSeconds, string? Status);
