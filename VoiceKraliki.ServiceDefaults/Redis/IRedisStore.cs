@@ -29,4 +29,10 @@ public interface IRedisStore
     Task<bool> SetRemoveAsync(string key, string member, CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<string>> SetMembersAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Runs a Lua script atomically (EVAL). The script must return an integer or an array of integers
+    /// (a single integer comes back as a one-element array).
+    /// </summary>
+    Task<long[]> EvaluateAsync(string script, string[] keys, long[] arguments, CancellationToken cancellationToken = default);
 }

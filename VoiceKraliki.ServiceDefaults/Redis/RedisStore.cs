@@ -70,6 +70,14 @@ public sealed class RedisStore : IRedisStore, IDisposable
         return members.Select(m => (string)m!).ToArray();
     }
 
+    public async Task<long[]> EvaluateAsync(string script, string[] keys, long[] arguments, CancellationToken cancellationToken = default)
+    {
+        var redisKeys = Array.ConvertAll(keys, k => (RedisKey)k);
+        var values = Array.ConvertAll(arguments, a => (RedisValue)a);
+        var result = await Database.ScriptEvaluateAsync(script, redisKeys, values).WaitAsync(cancellationToken);
+        return result.IsNull ? [] : (long[])result!;
+    }
+
     public void Dispose()
     {
         if (_connection.IsValueCreated)

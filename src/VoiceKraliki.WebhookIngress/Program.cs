@@ -1,3 +1,4 @@
+using VoiceKraliki.WebhookIngress.Apis;
 using VoiceKraliki.WebhookIngress.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -8,6 +9,7 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.MapWebhooksApi();
 
 app.Run();
 

@@ -13,6 +13,7 @@ public class StartupValidationTests
         ["ConnectionStrings:messaging"] = "amqp://u:p@127.0.0.1:1",
         ["Auth:ApiKeys:0:Key"] = "vk_test_0123456789abcdef",
         ["Auth:ApiKeys:0:Roles"] = "admin",
+        ["Webhooks:Voice:StreamTokenSigningKey"] = Convert.ToBase64String(new byte[32]),
     };
 
     private static Exception StartWith(Dictionary<string, string?> settings)
@@ -45,6 +46,7 @@ public class StartupValidationTests
     [Theory]
     [InlineData("ConnectionStrings:redis")]
     [InlineData("ConnectionStrings:messaging")]
+    [InlineData("Webhooks:Voice:StreamTokenSigningKey")]
     public void A_missing_setting_stops_the_service_naming_the_key(string key)
     {
         var settings = new Dictionary<string, string?>(ValidSettings) { [key] = "" };
@@ -64,5 +66,15 @@ public class StartupValidationTests
     {
         var settings = new Dictionary<string, string?>(ValidSettings) { ["Telephony:Telnyx:PublicKey"] = "c2hvcnQ=" };
         Assert.Contains("Telephony:Telnyx:PublicKey", Messages(StartWith(settings)));
+    }
+
+    [Theory]
+    [InlineData("Webhooks:PublishTimeout", "00:01:00")]
+    [InlineData("Webhooks:Voice:StreamTokenSigningKey", "c2hvcnQ=")]
+    [InlineData("WebhookSecurity:Allowlist:AdditionalRanges:0", "10.0.0.1/8")]
+    public void An_out_of_range_webhook_setting_stops_the_service_naming_the_key(string key, string value)
+    {
+        var settings = new Dictionary<string, string?>(ValidSettings) { [key] = value };
+        Assert.Contains(key.Split(':')[..^1].Aggregate((a, b) => a + ":" + b), Messages(StartWith(settings)));
     }
 }

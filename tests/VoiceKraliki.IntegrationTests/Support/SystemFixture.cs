@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using VoiceKraliki.AppHost;
 using VoiceKraliki.AppHost.Testing;
+using VoiceKraliki.Telephony.Signatures;
 using Xunit.Abstractions;
 using Xunit.Sdk;
 
@@ -17,6 +18,12 @@ public sealed class SystemFixture(IMessageSink diagnostics) : IAsyncLifetime
     public static readonly string[] Services =
         [AppModel.GatewayName, AppModel.WebhookIngressName, AppModel.MediaBridgeName, AppModel.CallStateName, AppModel.ComplianceName, AppModel.AlertingName];
 
+    /// <summary>The Twilio auth token the system is configured with (tests sign webhooks with it).</summary>
+    public const string TwilioAuthToken = "it-twilio-auth-token-0123456789abcdef";
+
+    /// <summary>A Telnyx signing key generated for the run; its public half is the system's Telnyx key.</summary>
+    public static readonly TelnyxWebhookSigner TelnyxSigner = TelnyxWebhookSigner.Generate();
+
     public DistributedApplication App { get; private set; } = null!;
 
     /// <summary>Error lines the resources printed, with the resource's name.</summary>
@@ -30,6 +37,12 @@ public sealed class SystemFixture(IMessageSink diagnostics) : IAsyncLifetime
         {
             GatewayPort = 0,
             Replicas = { [AppModel.CallStateName] = 2 },
+            Configuration =
+            {
+                ["Telephony:Twilio:AccountSid"] = "AC00000000000000000000000000000001",
+                ["Telephony:Twilio:AuthToken"] = TwilioAuthToken,
+                ["Telephony:Telnyx:PublicKey"] = TelnyxSigner.PublicKeyBase64,
+            },
             ErrorLineSink = (resource, line) => ErrorLines.Enqueue($"{resource}: {line}"),
         });
         try
@@ -71,7 +84,7 @@ public sealed class SystemFixture(IMessageSink diagnostics) : IAsyncLifetime
     }
 
     /// <summary>Polls <c>GET /health</c> of every replica of a service until it answers <paramref name="expected"/>.</summary>
-    public async Task<TimeSpan> WaitForHealthAsync(string service, HttpStatusCode expected, TimeSpan within)
+    public async Task<TimeSpan> WaitForHealthAsync(string service, HttpStatusCode expected, TimeSpan within, string? expectedStatus = null)
     {
         var started = TimeProvider.System.GetTimestamp();
         var replicas = App.GetResource(service).Replicas.Count;
@@ -85,8 +98,10 @@ public sealed class SystemFixture(IMessageSink diagnostics) : IAsyncLifetime
                 try
                 {
                     using var response = await client.GetAsync(new Uri(App.GetEndpoint(service, i), "/health"));
-                    last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
-                    all &= response.StatusCode == expected;
+                    var body = await response.Content.ReadAsStringAsync();
+                    last = $"{(int)response.StatusCode} {body}";
+                    all &= response.StatusCode == expected
+                           && (expectedStatus is null || body.StartsWith($"{{\"status\":\"{expectedStatus}\"", StringComparison.Ordinal));
                 }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
                 {
