@@ -27,9 +27,8 @@ namespace VoiceKraliki.IntegrationTests;
 [Collection(SystemCollection.Name)]
 public sealed class WebhookIngressTests(SystemFixture system, ITestOutputHelper output) : IAsyncLifetime
 {
-    private static int _nextAddress = 20;
-
     private readonly CallEventRecorder _recorder = new();
+    private readonly ProviderWebhooks _webhooks = new(system.Gateway);
     private IHost _listener = null!;
 
     public async Task InitializeAsync()
@@ -63,9 +62,9 @@ public sealed class WebhookIngressTests(SystemFixture system, ITestOutputHelper 
     [Fact]
     public async Task A_signed_twilio_status_callback_is_accepted_and_published_exactly_once()
     {
-        using var client = ClientFrom(NextAddress());
-        var callSid = NewCallSid();
-        using var response = await client.SendAsync(TwilioStatus(callSid, "ringing", sequence: 1));
+        using var client = _webhooks.ClientFrom(ProviderWebhooks.NextAddress());
+        var callSid = ProviderWebhooks.NewCallSid();
+        using var response = await client.SendAsync(_webhooks.TwilioStatus(callSid, "ringing", sequence: 1));
 
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
         var published = await _recorder.NextAsync(callSid, TimeSpan.FromSeconds(15));
@@ -78,9 +77,9 @@ public sealed class WebhookIngressTests(SystemFixture system, ITestOutputHelper 
     [Fact]
     public async Task A_signed_telnyx_call_answered_is_accepted_and_published_exactly_once()
     {
-        using var client = ClientFrom(NextAddress());
+        using var client = _webhooks.ClientFrom(ProviderWebhooks.NextAddress());
         var callId = "v3:" + Guid.NewGuid().ToString("N");
-        using var response = await client.SendAsync(TelnyxEvent(callId, "call.answered", DateTimeOffset.UtcNow));
+        using var response = await client.SendAsync(ProviderWebhooks.TelnyxEvent(callId, "call.answered", DateTimeOffset.UtcNow));
 
         Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         var published = await _recorder.NextAsync(callId, TimeSpan.FromSeconds(15));
@@ -92,12 +91,12 @@ public sealed class WebhookIngressTests(SystemFixture system, ITestOutputHelper 
     [Fact]
     public async Task The_same_requests_with_one_byte_changed_are_refused_with_403_and_publish_nothing()
     {
-        using var client = ClientFrom(NextAddress());
-        var callSid = NewCallSid();
-        var twilio = TwilioStatus(callSid, "completed", sequence: 3);
+        using var client = _webhooks.ClientFrom(ProviderWebhooks.NextAddress());
+        var callSid = ProviderWebhooks.NewCallSid();
+        var twilio = _webhooks.TwilioStatus(callSid, "completed", sequence: 3);
         var body = await twilio.Content!.ReadAsByteArrayAsync();
         body[^1] ^= 0x01;
-        twilio.Content = Form(body);
+        twilio.Content = ProviderWebhooks.Form(body);
         using (var response = await client.SendAsync(twilio))
         {
             Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
@@ -105,7 +104,7 @@ public sealed class WebhookIngressTests(SystemFixture system, ITestOutputHelper 
         }
 
         var callId = "v3:" + Guid.NewGuid().ToString("N");
-        var telnyx = TelnyxEvent(callId, "call.answered", DateTimeOffset.UtcNow);
+        var telnyx = ProviderWebhooks.TelnyxEvent(callId, "call.answered", DateTimeOffset.UtcNow);
         var telnyxBody = await telnyx.Content!.ReadAsByteArrayAsync();
         telnyxBody[telnyxBody.Length / 2] ^= 0x01;
         var tampered = new ByteArrayContent(telnyxBody);
@@ -123,9 +122,9 @@ public sealed class WebhookIngressTests(SystemFixture system, ITestOutputHelper 
     [Fact]
     public async Task A_telnyx_webhook_301_seconds_old_is_refused_with_403()
     {
-        using var client = ClientFrom(NextAddress());
+        using var client = _webhooks.ClientFrom(ProviderWebhooks.NextAddress());
         var callId = "v3:" + Guid.NewGuid().ToString("N");
-        using var response = await client.SendAsync(TelnyxEvent(callId, "call.answered", DateTimeOffset.UtcNow.AddSeconds(-301)));
+        using var response = await client.SendAsync(ProviderWebhooks.TelnyxEvent(callId, "call.answered", DateTimeOffset.UtcNow.AddSeconds(-301)));
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.False(await _recorder.AnyMoreAsync(callId, TimeSpan.FromSeconds(2)));
@@ -134,10 +133,10 @@ public sealed class WebhookIngressTests(SystemFixture system, ITestOutputHelper 
     [Fact]
     public async Task The_same_valid_request_sent_twice_is_published_once()
     {
-        using var client = ClientFrom(NextAddress());
-        var callSid = NewCallSid();
-        using (var first = await client.SendAsync(TwilioStatus(callSid, "in-progress", sequence: 2)))
-        using (var second = await client.SendAsync(TwilioStatus(callSid, "in-progress", sequence: 2)))
+        using var client = _webhooks.ClientFrom(ProviderWebhooks.NextAddress());
+        var callSid = ProviderWebhooks.NewCallSid();
+        using (var first = await client.SendAsync(_webhooks.TwilioStatus(callSid, "in-progress", sequence: 2)))
+        using (var second = await client.SendAsync(_webhooks.TwilioStatus(callSid, "in-progress", sequence: 2)))
         {
             Assert.Equal(HttpStatusCode.NoContent, first.StatusCode);
             Assert.Equal(HttpStatusCode.NoContent, second.StatusCode);
@@ -146,8 +145,8 @@ public sealed class WebhookIngressTests(SystemFixture system, ITestOutputHelper 
         var callId = "v3:" + Guid.NewGuid().ToString("N");
         var at = DateTimeOffset.UtcNow;
         var eventId = Guid.NewGuid();
-        using (var first = await client.SendAsync(TelnyxEvent(callId, "call.answered", at, eventId)))
-        using (var second = await client.SendAsync(TelnyxEvent(callId, "call.answered", at, eventId)))
+        using (var first = await client.SendAsync(ProviderWebhooks.TelnyxEvent(callId, "call.answered", at, eventId)))
+        using (var second = await client.SendAsync(ProviderWebhooks.TelnyxEvent(callId, "call.answered", at, eventId)))
         {
             Assert.True(first.IsSuccessStatusCode);
             Assert.True(second.IsSuccessStatusCode);
@@ -165,28 +164,28 @@ public sealed class WebhookIngressTests(SystemFixture system, ITestOutputHelper 
         Assert.Equal(2, system.App.GetResource(AppModel.WebhookIngressName).Replicas.Count);
         var before = await RejectionsPerReplicaAsync();
 
-        using var attacker = ClientFrom(NextAddress());
+        using var attacker = _webhooks.ClientFrom(ProviderWebhooks.NextAddress());
         for (var i = 1; i <= 100; i++)
         {
-            using var forged = await attacker.SendAsync(Forged(NewCallSid()));
+            using var forged = await attacker.SendAsync(_webhooks.Forged(ProviderWebhooks.NewCallSid()));
             Assert.Equal(HttpStatusCode.Forbidden, forged.StatusCode);
         }
 
-        using (var blocked = await attacker.SendAsync(Forged(NewCallSid())))
+        using (var blocked = await attacker.SendAsync(_webhooks.Forged(ProviderWebhooks.NewCallSid())))
         {
             Assert.Equal(HttpStatusCode.TooManyRequests, blocked.StatusCode);
             Assert.True(blocked.Headers.RetryAfter?.Delta > TimeSpan.Zero, "Retry-After is missing");
         }
 
         // Blocked for genuine requests too, from that address.
-        using (var genuineFromAttacker = await attacker.SendAsync(TwilioStatus(NewCallSid(), "ringing", 1)))
+        using (var genuineFromAttacker = await attacker.SendAsync(_webhooks.TwilioStatus(ProviderWebhooks.NewCallSid(), "ringing", 1)))
         {
             Assert.Equal(HttpStatusCode.TooManyRequests, genuineFromAttacker.StatusCode);
         }
 
-        using var other = ClientFrom(NextAddress());
-        var callSid = NewCallSid();
-        using (var fine = await other.SendAsync(TwilioStatus(callSid, "ringing", 1)))
+        using var other = _webhooks.ClientFrom(ProviderWebhooks.NextAddress());
+        var callSid = ProviderWebhooks.NewCallSid();
+        using (var fine = await other.SendAsync(_webhooks.TwilioStatus(callSid, "ringing", 1)))
         {
             Assert.Equal(HttpStatusCode.NoContent, fine.StatusCode);
         }
@@ -205,9 +204,9 @@ public sealed class WebhookIngressTests(SystemFixture system, ITestOutputHelper 
     [Fact]
     public async Task The_voice_webhook_answers_twiml_that_connects_a_bidirectional_stream_with_a_token()
     {
-        using var client = ClientFrom(NextAddress());
-        var callSid = NewCallSid();
-        using var response = await client.SendAsync(TwilioRequest("/webhooks/twilio/voice", [
+        using var client = _webhooks.ClientFrom(ProviderWebhooks.NextAddress());
+        var callSid = ProviderWebhooks.NewCallSid();
+        using var response = await client.SendAsync(_webhooks.TwilioRequest("/webhooks/twilio/voice", [
             new("AccountSid", "AC00000000000000000000000000000001"), new("ApiVersion", "2010-04-01"), new("CallSid", callSid),
             new("CallStatus", "ringing"), new("Direction", "inbound"), new("From", "+15005550006"), new("To", "+15005550001")]));
 
@@ -226,10 +225,10 @@ public sealed class WebhookIngressTests(SystemFixture system, ITestOutputHelper 
     public async Task Webhook_metrics_count_requests_by_provider_and_status_and_time_them()
     {
         var before = await AcceptedPerReplicaAsync();
-        using var client = ClientFrom(NextAddress());
+        using var client = _webhooks.ClientFrom(ProviderWebhooks.NextAddress());
         for (var i = 0; i < 4; i++)
         {
-            using var response = await client.SendAsync(TwilioStatus(NewCallSid(), "ringing", 1));
+            using var response = await client.SendAsync(_webhooks.TwilioStatus(ProviderWebhooks.NewCallSid(), "ringing", 1));
             Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
         }
 
@@ -272,13 +271,13 @@ public sealed class WebhookIngressTests(SystemFixture system, ITestOutputHelper 
     [Fact]
     public async Task With_rabbitmq_stopped_a_valid_webhook_gets_503_within_5_s_and_its_retry_is_published_after_recovery()
     {
-        using var client = ClientFrom(NextAddress());
-        var callSid = NewCallSid();
+        using var client = _webhooks.ClientFrom(ProviderWebhooks.NextAddress());
+        var callSid = ProviderWebhooks.NewCallSid();
         await system.App.StopResourceAsync("messaging");
         try
         {
             var watch = Stopwatch.StartNew();
-            using var refused = await client.SendAsync(TwilioStatus(callSid, "completed", sequence: 4));
+            using var refused = await client.SendAsync(_webhooks.TwilioStatus(callSid, "completed", sequence: 4));
             output.WriteLine($"503 after {watch.Elapsed.TotalSeconds:F2} s");
             Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
@@ -293,7 +292,7 @@ public sealed class WebhookIngressTests(SystemFixture system, ITestOutputHelper 
         await WaitForListenerAsync();
 
         // Twilio's retry: the same request again.
-        using var retried = await client.SendAsync(TwilioStatus(callSid, "completed", sequence: 4));
+        using var retried = await client.SendAsync(_webhooks.TwilioStatus(callSid, "completed", sequence: 4));
         Assert.Equal(HttpStatusCode.NoContent, retried.StatusCode);
         Assert.Equal(CallStatus.Completed, (await _recorder.NextAsync(callSid, TimeSpan.FromSeconds(30))).Status);
     }
@@ -321,100 +320,6 @@ public sealed class WebhookIngressTests(SystemFixture system, ITestOutputHelper 
         }
 
         return counts;
-    }
-
-    private static string NextAddress() => $"127.0.0.{Interlocked.Increment(ref _nextAddress)}";
-
-    private static string NewCallSid() => "CA" + Guid.NewGuid().ToString("N");
-
-    private HttpClient ClientFrom(string address)
-    {
-        var local = IPAddress.Parse(address);
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (context, cancellationToken) =>
-            {
-                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                try
-                {
-                    socket.Bind(new IPEndPoint(local, 0));
-                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        };
-        return new HttpClient(handler) { BaseAddress = system.Gateway, Timeout = TimeSpan.FromSeconds(30) };
-    }
-
-    private HttpRequestMessage TwilioStatus(string callSid, string status, int sequence) =>
-        TwilioRequest("/webhooks/twilio/status", [
-            new("AccountSid", "AC00000000000000000000000000000001"), new("ApiVersion", "2010-04-01"), new("CallSid", callSid),
-            new("CallStatus", status), new("Direction", "inbound"), new("From", "+15005550006"), new("To", "+15005550001"),
-            new("SequenceNumber", sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            new("Timestamp", DateTimeOffset.UtcNow.ToString("r")), new("CallbackSource", "call-progress-events")]);
-
-    private HttpRequestMessage TwilioRequest(string path, KeyValuePair<string, string>[] fields)
-    {
-        var url = $"{system.Gateway.GetLeftPart(UriPartial.Authority)}{path}";
-        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = Form(Encoding.UTF8.GetBytes(FormBody.Encode(fields))) };
-        request.Headers.Add(TwilioSignature.HeaderName, new TwilioRequestSigner(SystemFixture.TwilioAuthToken).Sign(url, fields));
-        return request;
-    }
-
-    private HttpRequestMessage Forged(string callSid)
-    {
-        var request = TwilioStatus(callSid, "completed", 9);
-        request.Headers.Remove(TwilioSignature.HeaderName);
-        request.Headers.Add(TwilioSignature.HeaderName, Convert.ToBase64String(new byte[20]));
-        return request;
-    }
-
-    private static HttpRequestMessage TelnyxEvent(string callControlId, string eventType, DateTimeOffset signedAt, Guid? eventId = null)
-    {
-        var occurred = signedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.ffffffZ", System.Globalization.CultureInfo.InvariantCulture);
-        var json = System.Text.Json.JsonSerializer.Serialize(new
-        {
-            data = new
-            {
-                record_type = "event",
-                event_type = eventType,
-                id = (eventId ?? Guid.NewGuid()).ToString(),
-                occurred_at = occurred,
-                payload = new
-                {
-                    call_control_id = callControlId,
-                    call_leg_id = Guid.NewGuid().ToString(),
-                    call_session_id = Guid.NewGuid().ToString(),
-                    connection_id = "1494404757140276705",
-                    from = "+15005550006",
-                    to = "+15005550001",
-                    direction = "incoming",
-                    state = "answered",
-                    start_time = occurred,
-                },
-            },
-            meta = new { attempt = 1, delivered_to = "http://example.com" },
-        });
-        var body = Encoding.UTF8.GetBytes(json);
-        var (signature, timestamp) = SystemFixture.TelnyxSigner.Sign(body, signedAt);
-        var content = new ByteArrayContent(body);
-        content.Headers.ContentType = new("application/json");
-        var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/telnyx") { Content = content };
-        request.Headers.Add(TelnyxSignatureVerifier.SignatureHeader, signature);
-        request.Headers.Add(TelnyxSignatureVerifier.TimestampHeader, timestamp);
-        return request;
-    }
-
-    private static ByteArrayContent Form(byte[] body)
-    {
-        var content = new ByteArrayContent(body);
-        content.Headers.ContentType = new("application/x-www-form-urlencoded");
-        return content;
     }
 
     public sealed class CallEventRecorder
