@@ -1,3 +1,4 @@
+using VoiceKraliki.CallState.Apis;
 using VoiceKraliki.CallState.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -9,6 +10,8 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapServiceInfoApi("/api/calls", "/api/campaigns", "/api/flows");
+app.MapOpenApi().AllowAnonymous();
+app.MapCallsApi();
 
 app.Run();
 

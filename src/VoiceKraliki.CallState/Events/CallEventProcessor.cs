@@ -22,6 +22,23 @@ public enum CallEventOutcome
 
 public sealed record CallEventResult(CallEventOutcome Outcome, TransitionDecision? Decision);
 
+/// <summary>What one committed event did, for the work that follows a commit (the Redis fast tier, metrics).</summary>
+/// <param name="Metadata">The call's <c>metadata</c> JSON as committed.</param>
+/// <param name="Version">
+/// The id of the event's <c>call_transitions</c> row: assigned under the call's row lock, so within a call a later
+/// commit always has a larger one (the fast tier keeps the newest snapshot by it).
+/// </param>
+public sealed record CallCommitted(CallEventReceived Event, TransitionDecision Decision, string Metadata, long Version, DateTimeOffset CommittedAt);
+
+/// <summary>
+/// Told about every committed event (applied or ignored; never a duplicate), after the commit. It must not throw:
+/// the event is committed whatever it does, so a failure here is its own to log and repair.
+/// </summary>
+public interface ICallCommitObserver
+{
+    Task CallCommittedAsync(CallCommitted committed, CancellationToken cancellationToken);
+}
+
 /// <summary>
 /// Applies one <see cref="CallEventReceived"/> exactly once. In one transaction: claim the event in the inbox
 /// (a redelivery stops there), lock the call's row (or create it), let <see cref="CallStateMachine"/> decide,
@@ -33,6 +50,7 @@ public sealed partial class CallEventProcessor(
     OutboxSignal outboxSignal,
     MigrationRunner migrations,
     TimeProvider timeProvider,
+    IEnumerable<ICallCommitObserver> commitObservers,
     ILogger<CallEventProcessor> logger)
 {
     /// <summary>This handler's name in <c>inbox_messages</c>.</summary>
@@ -54,13 +72,18 @@ public sealed partial class CallEventProcessor(
         {
             try
             {
-                var result = await ProcessOnceAsync(callEvent, cancellationToken);
+                var (result, committed) = await ProcessOnceAsync(callEvent, cancellationToken);
                 if (result.Outcome == CallEventOutcome.Applied)
                 {
                     outboxSignal.Notify();
                 }
 
                 Log(result, callEvent);
+                if (committed is not null)
+                {
+                    await NotifyCommittedAsync(committed, cancellationToken);
+                }
+
                 return result;
             }
             catch (Exception ex) when (attempt < MaxAttempts && IsConflict(ex, out var sqlState))
@@ -72,7 +95,7 @@ public sealed partial class CallEventProcessor(
         }
     }
 
-    private async Task<CallEventResult> ProcessOnceAsync(CallEventReceived e, CancellationToken cancellationToken)
+    private async Task<(CallEventResult Result, CallCommitted? Committed)> ProcessOnceAsync(CallEventReceived e, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         // All or nothing: a failure rolls the whole transaction back, so SaveChanges needs no savepoint of its
@@ -88,7 +111,7 @@ public sealed partial class CallEventProcessor(
         if (claimed == 0)
         {
             await transaction.RollbackAsync(cancellationToken);
-            return new CallEventResult(CallEventOutcome.Duplicate, null);
+            return (new CallEventResult(CallEventOutcome.Duplicate, null), null);
         }
 
         var call = await LockCallAsync(db, e.ProviderCallId, cancellationToken);
@@ -111,7 +134,7 @@ public sealed partial class CallEventProcessor(
             decision = Apply(call, e);
         }
 
-        db.CallTransitions.Add(new CallTransitionRecord
+        var transition = new CallTransitionRecord
         {
             CallId = e.ProviderCallId,
             EventId = e.EventId,
@@ -125,7 +148,8 @@ public sealed partial class CallEventProcessor(
             ProviderTime = e.OccurredAt.ToUniversalTime(),
             ReceivedAt = e.ReceivedAt.ToUniversalTime(),
             CommittedAt = timeProvider.GetUtcNow(),
-        });
+        };
+        db.CallTransitions.Add(transition);
 
         if (decision.Outcome == TransitionOutcome.Applied)
         {
@@ -134,8 +158,27 @@ public sealed partial class CallEventProcessor(
 
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return new CallEventResult(
-            decision.Outcome == TransitionOutcome.Applied ? CallEventOutcome.Applied : CallEventOutcome.Ignored, decision);
+        var applied = decision.Outcome == TransitionOutcome.Applied;
+        // A new call's metadata is what its insert wrote (Merge is deterministic); a known one's is on its record.
+        var metadata = call?.Metadata ?? CallMetadata.Merge(null, e, applied);
+        return (new CallEventResult(applied ? CallEventOutcome.Applied : CallEventOutcome.Ignored, decision),
+            new CallCommitted(e, decision, metadata, transition.Id, transition.CommittedAt));
+    }
+
+    /// <summary>After the commit: an observer's failure is logged, never turned into a retry of a committed event.</summary>
+    private async Task NotifyCommittedAsync(CallCommitted committed, CancellationToken cancellationToken)
+    {
+        foreach (var observer in commitObservers)
+        {
+            try
+            {
+                await observer.CallCommittedAsync(committed, cancellationToken);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                LogObserverFailed(logger, observer.GetType().Name, committed.Event.EventId, committed.Event.ProviderCallId, ex);
+            }
+        }
     }
 
     private static TransitionDecision Apply(CallRecord call, CallEventReceived e)
@@ -240,6 +283,9 @@ public sealed partial class CallEventProcessor(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Event {EventId} of call {ProviderCallId} was already processed; redelivery ignored")]
     private static partial void LogDuplicate(ILogger logger, Guid eventId, string providerCallId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Observer} failed after event {EventId} of call {ProviderCallId} was committed")]
+    private static partial void LogObserverFailed(ILogger logger, string observer, Guid eventId, string providerCallId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Event {EventId} of call {ProviderCallId} conflicted ({SqlState}) on attempt {Attempt}; retrying")]
     private static partial void LogConflict(ILogger logger, Guid eventId, string providerCallId, string sqlState, int attempt);

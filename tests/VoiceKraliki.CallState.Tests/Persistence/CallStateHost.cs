@@ -23,7 +23,12 @@ public sealed class CallStateHost : IAsyncDisposable
 
     public IBus Bus => Services.GetRequiredService<IBus>();
 
-    public static async Task<CallStateHost> StartAsync(CallStateInfrastructure infrastructure, params (string Key, string? Value)[] settings)
+    public static Task<CallStateHost> StartAsync(CallStateInfrastructure infrastructure, params (string Key, string? Value)[] settings) =>
+        StartAsync(infrastructure, _ => { }, settings);
+
+    /// <summary>With services added or replaced after the service's own (e.g. a test double of a provider adapter).</summary>
+    public static async Task<CallStateHost> StartAsync(
+        CallStateInfrastructure infrastructure, Action<IServiceCollection> configureServices, params (string Key, string? Value)[] settings)
     {
         var all = new Dictionary<string, string?>
         {
@@ -45,6 +50,8 @@ public sealed class CallStateHost : IAsyncDisposable
             {
                 web.UseSetting(key, value);
             }
+
+            web.ConfigureServices(configureServices);
         });
         var host = new CallStateHost(factory);
         try
@@ -58,6 +65,18 @@ public sealed class CallStateHost : IAsyncDisposable
         }
 
         return host;
+    }
+
+    /// <summary>An HTTP client of the in-memory server, sending <paramref name="apiKey"/> (none when null).</summary>
+    public HttpClient CreateClient(string? apiKey = CallStateInfrastructure.TestApiKey)
+    {
+        var client = _factory.CreateClient();
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        }
+
+        return client;
     }
 
     public Task WaitUntilHealthyAsync() => CallStateInfrastructure.WaitUntilHealthyAsync(Services, TimeSpan.FromSeconds(60));
