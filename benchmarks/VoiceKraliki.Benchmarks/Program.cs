@@ -2,4 +2,11 @@ using BenchmarkDotNet.Running;
 
 // Pick benchmarks with --filter, e.g.: dotnet run -c Release -- --filter '*SignatureBenchmarks*' --job short
 // ('*Signature*' also matches WebhookPipelineBenchmarks.TwilioForgedSignature, which starts Redis and RabbitMQ.)
+// call-state-throughput [--calls N] is a sustained-rate run of its own (CallStateThroughput), not a BenchmarkDotNet one.
+if (args.Length > 0 && args[0] == VoiceKraliki.Benchmarks.CallStateThroughput.Command)
+{
+    return await VoiceKraliki.Benchmarks.CallStateThroughput.RunAsync(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

@@ -5,14 +5,12 @@ using System.Net.Sockets;
 using System.Text;
 using System.Xml.Linq;
 using MassTransit;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using VoiceKraliki.AppHost;
 using VoiceKraliki.Contracts;
 using VoiceKraliki.IntegrationTests.Support;
-using VoiceKraliki.ServiceDefaults.Messaging;
 using VoiceKraliki.ServiceDefaults.Tests.Metrics;
 using VoiceKraliki.Telephony.Signatures;
 using Xunit.Abstractions;
@@ -31,27 +29,8 @@ public sealed class WebhookIngressTests(SystemFixture system, ITestOutputHelper 
     private readonly ProviderWebhooks _webhooks = new(system.Gateway);
     private IHost _listener = null!;
 
-    public async Task InitializeAsync()
-    {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:messaging"] = system.App.GetConnectionString("messaging"),
-            ["Auth:ApiKeys:0:Key"] = system.App.DevApiKey,
-            ["Auth:ApiKeys:0:Roles"] = "service",
-        });
-        builder.AddServiceDefaults();
-        builder.AddEventBus(bus => bus.AddConsumer<RecordingCallEvents>().Endpoint(e => { e.Name = "it-webhook-events-" + Guid.NewGuid().ToString("N")[..8]; e.Temporary = true; }));
-        builder.Services.AddSingleton(_recorder);
-        _listener = builder.Build();
-        await _listener.StartAsync();
-        var health = _listener.Services.GetRequiredService<HealthCheckService>();
-        var watch = Stopwatch.StartNew();
-        while ((await health.CheckHealthAsync()).Status != HealthStatus.Healthy && watch.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            await Task.Delay(200);
-        }
-    }
+    public async Task InitializeAsync() =>
+        _listener = await BusListener.StartAsync<RecordingCallEvents>(system, "it-webhook-events", services => services.AddSingleton(_recorder));
 
     public async Task DisposeAsync()
     {
