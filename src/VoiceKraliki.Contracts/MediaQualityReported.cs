@@ -1,6 +1,12 @@
 namespace VoiceKraliki.Contracts;
 
-/// <summary>Audio quality of one stream over a reporting interval.</summary>
+/// <summary>Audio quality of one stream over a reporting interval (every 10 s, and a final one at the end).</summary>
+/// <param name="JitterMilliseconds">RFC 3550 interarrival jitter at the end of the interval.</param>
+/// <param name="LostFrames">Frames the provider's sequence/timestamps say were sent but never arrived.</param>
+/// <param name="LateFrames">Frames that arrived after the jitter buffer had played past them.</param>
+/// <param name="SilenceRatio">Share of received frames below the silence threshold.</param>
+/// <param name="DroppedFrames">Frames a slow sink could not take (its queue was full).</param>
+/// <param name="Final">The report sent when the stream ended.</param>
 public sealed record MediaQualityReported(
     Guid EventId,
     DateTimeOffset OccurredAt,
@@ -13,4 +19,10 @@ public sealed record MediaQualityReported(
     double PacketLossRatio,
     double JitterMilliseconds,
     long OutOfOrderFrames,
-    double EstimatedMos) : IIntegrationEvent;
+    double EstimatedMos,
+    string? ProviderCallId = null,
+    long LostFrames = 0,
+    long LateFrames = 0,
+    double SilenceRatio = 0,
+    long DroppedFrames = 0,
+    bool Final = false) : IIntegrationEvent;

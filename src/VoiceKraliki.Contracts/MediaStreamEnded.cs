@@ -9,4 +9,5 @@ public sealed record MediaStreamEnded(
     string Reason,
     long FramesReceived,
     long FramesSent,
-    TimeSpan Duration) : IIntegrationEvent;
+    TimeSpan Duration,
+    string? ProviderCallId = null) : IIntegrationEvent;

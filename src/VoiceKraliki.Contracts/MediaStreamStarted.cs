@@ -9,4 +9,6 @@ public sealed record MediaStreamStarted(
     string Encoding,
     int SampleRate,
     int Channels,
-    IReadOnlyList<string> Tracks) : IIntegrationEvent;
+    IReadOnlyList<string> Tracks,
+    string? ProviderCallId = null,
+    string? SessionId = null) : IIntegrationEvent;
