@@ -15,6 +15,9 @@ need rabbitmq-server    /usr/lib/rabbitmq/bin/rabbitmq-server
 need util-linux         /usr/bin/setpriv
 need procps             /usr/bin/pgrep
 need curl               /usr/bin/curl
+need sox                /usr/bin/sox
+need espeak-ng          /usr/bin/espeak-ng
+need python3            /usr/bin/python3
 
 if ((${#missing[@]})); then
   echo "Installing missing packages: ${missing[*]}"
