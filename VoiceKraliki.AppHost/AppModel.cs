@@ -17,6 +17,8 @@ public static class AppModel
     private const string Auth = "Auth";
     private const string Webhooks = "Webhooks";
     private const string MediaStreams = "MediaStreams";
+    private const string Recording = "Recording";
+    private const string Agent = "Agent";
 
     public static void Configure(IDistributedApplicationBuilder builder)
     {
@@ -43,6 +45,9 @@ public static class AppModel
             .WithReferenceAndWait(messaging)
             .WithConfigurationSection(Telephony)
             .WithConfigurationSection(MediaStreams)
+            .WithConfigurationSection(Recording)
+            .WithStateFolderDefault("Recording__Directory", "recordings")
+            .WithConfigurationSection(Agent)
             .WithPublicBaseUrlDefault(gateway);
 
         var callState = builder.AddProject(CallStateName, "VoiceKraliki.CallState")

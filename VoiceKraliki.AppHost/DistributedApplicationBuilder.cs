@@ -19,6 +19,7 @@ internal sealed class DistributedApplicationBuilder : IDistributedApplicationBui
         RepositoryRoot = options.RepositoryRoot ?? AssemblyMetadata("VoiceKraliki.RepositoryRoot")
             ?? throw new DistributedApplicationException("The repository root is unknown (no VoiceKraliki.RepositoryRoot assembly metadata).");
         BuildConfiguration = options.BuildConfiguration ?? AssemblyMetadata("VoiceKraliki.Configuration") ?? "Debug";
+        StatePath = Path.GetFullPath(options.StateDirectory ?? Path.Combine(RepositoryRoot, ".voicekraliki"));
 
         if (options.UseHostConfiguration)
         {
@@ -46,6 +47,8 @@ internal sealed class DistributedApplicationBuilder : IDistributedApplicationBui
 
     public string RepositoryRoot { get; }
 
+    public string StatePath { get; }
+
     public string BuildConfiguration { get; }
 
     public IResourceBuilder<T> AddResource<T>(T resource) where T : IResource
@@ -68,8 +71,7 @@ internal sealed class DistributedApplicationBuilder : IDistributedApplicationBui
     /// </summary>
     public async Task<DistributedApplication> BuildAsync(CancellationToken cancellationToken)
     {
-        var statePath = Options.StateDirectory ?? Path.Combine(RepositoryRoot, ".voicekraliki");
-        var state = StateDirectory.Acquire(statePath);
+        var state = StateDirectory.Acquire(StatePath);
         try
         {
             var time = Options.TimeProvider;

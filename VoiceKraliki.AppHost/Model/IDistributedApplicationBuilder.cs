@@ -10,6 +10,9 @@ public interface IDistributedApplicationBuilder
 
     DistributedApplicationOptions Options { get; }
 
+    /// <summary>The state folder (data, logs, credentials): the configured one or <c>&lt;repository root&gt;/.voicekraliki</c>.</summary>
+    string StatePath { get; }
+
     IReadOnlyList<IResource> Resources { get; }
 
     IResourceBuilder<T> AddResource<T>(T resource) where T : IResource;

@@ -88,6 +88,18 @@ public static class ResourceBuilderExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Sets <paramref name="variable"/> to <paramref name="folder"/> inside the state folder unless configured: data a
+    /// service keeps across restarts of a local run (e.g. recordings), gone with <c>--fresh</c>.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithStateFolderDefault(
+        this IResourceBuilder<ProjectResource> builder, string variable, string folder)
+    {
+        var path = Path.Combine(builder.ApplicationBuilder.StatePath, folder);
+        builder.Resource.AddEnvironment(context => context.Variables.TryAdd(variable, path));
+        return builder;
+    }
+
     /// <summary>Sets <c>Telephony__PublicBaseUrl</c> to the gateway's address unless configured.</summary>
     public static IResourceBuilder<ProjectResource> WithPublicBaseUrlDefault(
         this IResourceBuilder<ProjectResource> builder, IResourceBuilder<ProjectResource> gateway)
