@@ -24,6 +24,28 @@ public static class DistributedApplicationTestingBuilder
         return builder.BuildAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Postgres, Redis and RabbitMQ alone (no services), started and healthy within two minutes; on failure
+    /// everything is stopped and the exception names each server's state.
+    /// </summary>
+    public static async Task<DistributedApplication> StartInfrastructureAsync(CancellationToken cancellationToken = default)
+    {
+        var app = await CreateAsync(new TestingOptions { InfrastructureOnly = true }, cancellationToken);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromMinutes(2));
+            await app.StartAsync(timeout.Token);
+            return app;
+        }
+        catch (Exception e)
+        {
+            var states = string.Join("; ", app.GetResources().Select(r => $"{r.Name}: {r.State} {r.Message}"));
+            await app.DisposeAsync();
+            throw new InvalidOperationException($"The infrastructure did not start ({states}).", e);
+        }
+    }
+
     private static DistributedApplicationOptions ToApplicationOptions(TestingOptions options)
     {
         var configuration = new Dictionary<string, string?>(options.Configuration);

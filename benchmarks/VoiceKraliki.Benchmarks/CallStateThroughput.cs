@@ -62,11 +62,7 @@ internal static class CallStateThroughput
         // WebApplicationFactory finds the service's content root through MvcTestingAppManifest.json, which it
         // reads from the working directory: the build output's, whatever directory `dotnet run` started in.
         Directory.SetCurrentDirectory(AppContext.BaseDirectory);
-        await using var infrastructure = await DistributedApplicationTestingBuilder.CreateAsync(new TestingOptions { InfrastructureOnly = true });
-        using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2)))
-        {
-            await infrastructure.StartAsync(timeout.Token);
-        }
+        await using var infrastructure = await DistributedApplicationTestingBuilder.StartInfrastructureAsync();
 
         var settings = new Dictionary<string, string?>
         {

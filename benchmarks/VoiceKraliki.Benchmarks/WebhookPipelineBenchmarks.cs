@@ -113,17 +113,7 @@ public class WebhookPipelineBenchmarks
 
     private async Task StartAsync(int twilioPoolSize, int telnyxPoolSize)
     {
-        _infrastructure = await DistributedApplicationTestingBuilder.CreateAsync(new TestingOptions { InfrastructureOnly = true });
-        try
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            await _infrastructure.StartAsync(timeout.Token);
-        }
-        catch (Exception e)
-        {
-            var states = string.Join("; ", _infrastructure.GetResources().Select(r => $"{r.Name}: {r.State} {r.Message}"));
-            throw new InvalidOperationException($"The infrastructure did not start ({states}).", e);
-        }
+        _infrastructure = await DistributedApplicationTestingBuilder.StartInfrastructureAsync();
 
         _redis = _infrastructure.GetConnectionString("redis");
         _messaging = _infrastructure.GetConnectionString("messaging");

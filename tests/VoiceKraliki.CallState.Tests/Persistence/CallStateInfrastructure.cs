@@ -38,18 +38,7 @@ public sealed class CallStateInfrastructure : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        App = await DistributedApplicationTestingBuilder.CreateAsync(new TestingOptions { InfrastructureOnly = true });
-        try
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            await App.StartAsync(timeout.Token);
-        }
-        catch (Exception e)
-        {
-            var states = string.Join("; ", App.GetResources().Select(r => $"{r.Name}: {r.State} {r.Message}"));
-            await App.DisposeAsync();
-            throw new InvalidOperationException($"The infrastructure did not start ({states}).", e);
-        }
+        App = await DistributedApplicationTestingBuilder.StartInfrastructureAsync();
 
         _listener = BuildListener();
         await _listener.StartAsync();
