@@ -1,8 +1,14 @@
 namespace VoiceKraliki.Contracts;
 
-/// <summary>Audio quality of one stream over a reporting interval (every 10 s, and a final one at the end).</summary>
+/// <summary>
+/// Audio quality of one stream: every 10 s over that interval, and a final report (<see cref="Final"/>) over the whole
+/// stream when it ends.
+/// </summary>
 /// <param name="JitterMilliseconds">RFC 3550 interarrival jitter at the end of the interval.</param>
-/// <param name="LostFrames">Frames the provider's sequence/timestamps say were sent but never arrived.</param>
+/// <param name="LostFrames">
+/// Frames the provider's numbering says were sent but that were not there in time to be played: never arrived, or
+/// arrived after the jitter buffer gave up on them (those count in <see cref="LateFrames"/> too).
+/// </param>
 /// <param name="LateFrames">Frames that arrived after the jitter buffer had played past them.</param>
 /// <param name="SilenceRatio">Share of received frames below the silence threshold.</param>
 /// <param name="DroppedFrames">Frames a slow sink could not take (its queue was full).</param>

@@ -1,9 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
-using System.Text;
 using VoiceKraliki.AppHost;
+using VoiceKraliki.Contracts;
 using VoiceKraliki.IntegrationTests.Support;
+using VoiceKraliki.Telephony.Media;
 
 namespace VoiceKraliki.IntegrationTests;
 
@@ -90,27 +91,17 @@ public sealed class GatewayTests(SystemFixture system)
     [Fact]
     public async Task A_media_stream_websocket_through_the_gateway_reaches_media_bridge()
     {
-        var uri = new UriBuilder(system.Gateway) { Scheme = "ws", Path = "/media/twilio" }.Uri;
-        using var socket = new ClientWebSocket();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        await socket.ConnectAsync(uri, timeout.Token);
-
-        foreach (var message in new[]
-                 {
-                     """{"event":"connected","protocol":"Call","version":"1.0.0"}""",
-                     """{"event":"start","sequenceNumber":"1","start":{"streamSid":"MZ00000000000000000000000000000001","callSid":"CA00000000000000000000000000000001","tracks":["inbound"],"mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}},"streamSid":"MZ00000000000000000000000000000001"}""",
-                     """{"event":"stop","sequenceNumber":"2","stop":{"accountSid":"AC00000000000000000000000000000001","callSid":"CA00000000000000000000000000000001"},"streamSid":"MZ00000000000000000000000000000001"}""",
-                 })
-        {
-            await socket.SendAsync(Encoding.UTF8.GetBytes(message), WebSocketMessageType.Text, true, timeout.Token);
-        }
+        var callSid = ProviderWebhooks.NewCallSid();
+        var token = new StreamTokenService(SystemFixture.StreamTokenKey, TimeProvider.System)
+            .Issue(TelephonyProvider.Twilio, callSid, null, TimeSpan.FromMinutes(5));
+        await using var client = await TwilioMediaClient.ConnectAsync(system.Gateway, callSid);
+        await client.StartAsync(new Dictionary<string, string> { ["callSid"] = callSid, ["token"] = token });
+        await client.StopAsync();
 
         // media-bridge answers "stop" by closing the stream normally: only it speaks this protocol.
-        var result = await socket.ReceiveAsync(new byte[1024], timeout.Token);
-        Assert.Equal(WebSocketMessageType.Close, result.MessageType);
-        Assert.Equal(WebSocketCloseStatus.NormalClosure, result.CloseStatus);
-        Assert.Equal("stream stopped", result.CloseStatusDescription);
-        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
+        Assert.True(await client.WaitForCloseAsync(TimeSpan.FromSeconds(20)), "the stream was not closed");
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, client.CloseStatus);
+        Assert.Equal("stream stopped", client.CloseDescription);
     }
 
     [Fact]

@@ -1,7 +1,11 @@
 using MassTransit;
-using VoiceKraliki.MediaBridge.Apis;
+using Microsoft.Extensions.Options;
+using VoiceKraliki.MediaBridge.Quality;
+using VoiceKraliki.MediaBridge.Sinks;
+using VoiceKraliki.MediaBridge.Streams;
 using VoiceKraliki.ServiceDefaults.Messaging;
 using VoiceKraliki.Telephony;
+using VoiceKraliki.Telephony.Media;
 
 namespace VoiceKraliki.MediaBridge.Extensions;
 
@@ -12,6 +16,18 @@ internal static class Extensions
         builder.AddValidatedOptions<TelephonyOptions>(TelephonyOptions.SectionName);
         builder.AddValidatedOptions<MediaStreamOptions>(MediaStreamOptions.SectionName);
         builder.AddEventBus(bus => bus.AddConsumers(typeof(Extensions).Assembly));
+
+        // Media streams: token check, the pipeline's shared parts, metrics and the events it publishes.
         builder.Services.AddSingleton<MediaStreamMetrics>();
+        builder.Services.AddSingleton(sp => new StreamTokenService(
+            Convert.FromBase64String(sp.GetRequiredService<IOptions<MediaStreamOptions>>().Value.TokenSigningKey!),
+            sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<StreamAuthorizer>();
+        builder.Services.AddSingleton<MediaEventPublisher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MediaEventPublisher>());
+        builder.Services.AddSingleton<MediaStreamServices>();
+
+        // The sinks (recorder, AI agent) register their IMediaSinkFactory implementations here.
+        builder.AddMediaSinks();
     }
 }

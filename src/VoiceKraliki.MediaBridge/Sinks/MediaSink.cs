@@ -11,7 +11,7 @@ public enum WireEncoding
     /// <summary>G.711 A-law (Telnyx <c>PCMA</c>).</summary>
     ALaw,
 
-    /// <summary>Linear PCM16, little-endian (Telnyx <c>L16</c> when requested).</summary>
+    /// <summary>Linear PCM16 (Telnyx <c>L16</c> when requested): big-endian on the wire, as L16 in RTP (RFC 3551); see WireCodec.</summary>
     L16,
 }
 

@@ -8,8 +8,8 @@ namespace VoiceKraliki.WebhookIngress.Webhooks;
 
 /// <summary>
 /// The TwiML answer to Twilio's voice webhook: an optional announcement, then a bidirectional stream
-/// to media-bridge carrying the call's ids and a signed, expiring token; or, when the call cannot be
-/// taken, a short apology and a hang-up. Always valid TwiML, never an error page.
+/// to media-bridge carrying the call's ids, its from/to numbers and a signed, expiring token; or, when
+/// the call cannot be taken, a short apology and a hang-up. Always valid TwiML, never an error page.
 /// </summary>
 public sealed class VoiceResponder
 {
@@ -34,6 +34,18 @@ public sealed class VoiceResponder
         if (call.SessionId is { } session)
         {
             parameters["sessionId"] = session;
+        }
+
+        // media-bridge needs the numbers to file a recording under them, so that a data subject's
+        // erasure request finds it; they are personal data there and are never logged.
+        if (!string.IsNullOrEmpty(call.From))
+        {
+            parameters["from"] = call.From;
+        }
+
+        if (!string.IsNullOrEmpty(call.To))
+        {
+            parameters["to"] = call.To;
         }
 
         var response = new TwimlResponse();

@@ -24,7 +24,13 @@ public sealed class SystemFixture(IMessageSink diagnostics) : IAsyncLifetime
     /// <summary>A Telnyx signing key generated for the run; its public half is the system's Telnyx key.</summary>
     public static readonly TelnyxWebhookSigner TelnyxSigner = TelnyxWebhookSigner.Generate();
 
+    /// <summary>The media-stream token key the system is configured with (tests issue stream tokens with it).</summary>
+    public static readonly byte[] StreamTokenKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+
     public DistributedApplication App { get; private set; } = null!;
+
+    /// <summary>Where media-bridge writes recordings (every stream is recorded in this system: Recording:Policy=Allow).</summary>
+    public string RecordingDirectory { get; } = Directory.CreateTempSubdirectory("vk-it-recordings-").FullName;
 
     /// <summary>Error lines the resources printed, with the resource's name.</summary>
     public ConcurrentQueue<string> ErrorLines { get; } = new();
@@ -42,6 +48,12 @@ public sealed class SystemFixture(IMessageSink diagnostics) : IAsyncLifetime
                 ["Telephony:Twilio:AccountSid"] = "AC00000000000000000000000000000001",
                 ["Telephony:Twilio:AuthToken"] = TwilioAuthToken,
                 ["Telephony:Telnyx:PublicKey"] = TelnyxSigner.PublicKeyBase64,
+                ["Webhooks:Voice:StreamTokenSigningKey"] = Convert.ToBase64String(StreamTokenKey),
+                ["MediaStreams:TokenSigningKey"] = Convert.ToBase64String(StreamTokenKey),
+                ["Recording:Policy"] = "Allow",
+                ["Recording:Directory"] = RecordingDirectory,
+                // Test agents listen on loopback; a stream names its agent with the agentUrl parameter.
+                ["Agent:AllowedHosts:0"] = "127.0.0.1",
             },
             ErrorLineSink = (resource, line) => ErrorLines.Enqueue($"{resource}: {line}"),
         });
@@ -59,7 +71,11 @@ public sealed class SystemFixture(IMessageSink diagnostics) : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync() => await App.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await App.DisposeAsync();
+        Directory.Delete(RecordingDirectory, recursive: true);
+    }
 
     public string Describe() => string.Join("; ", App.GetResources().Select(r => $"{r.Name}: {r.State} {r.Message}"));
 

@@ -4,49 +4,45 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using VoiceKraliki.Contracts;
 using VoiceKraliki.MediaBridge.Tests.Support;
+using static VoiceKraliki.MediaBridge.Tests.Support.MediaMessages;
 
 namespace VoiceKraliki.MediaBridge.Tests.Apis;
 
 /// <summary>The provider media-stream WebSockets of the real service, over real sockets.</summary>
 public class MediaStreamApiTests(MediaBridgeFixture fixture) : IClassFixture<MediaBridgeFixture>
 {
-    private const string Connected = """{"event":"connected","protocol":"Call","version":"1.0.0"}""";
-    private const string Start = """{"event":"start","sequenceNumber":"1","start":{"accountSid":"AC1","streamSid":"MZ1","callSid":"CA1","tracks":["inbound"],"mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}},"streamSid":"MZ1"}""";
-    private const string Media = """{"event":"media","sequenceNumber":"2","media":{"track":"inbound","chunk":"1","timestamp":"20","payload":"/////w=="},"streamSid":"MZ1"}""";
-    private const string Stop = """{"event":"stop","sequenceNumber":"5","stop":{"accountSid":"AC1","callSid":"CA1"},"streamSid":"MZ1"}""";
+    private static readonly byte[] Silence = Enumerable.Repeat((byte)0xFF, 160).ToArray();
 
-    private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token;
+    private Task<StreamClient> ConnectAsync(TelephonyProvider provider, string? query = null) =>
+        StreamClient.ConnectAsync(fixture.Factory, provider, query);
 
-    private async Task<ClientWebSocket> ConnectAsync(string path = "/media/twilio")
+    /// <summary>A started stream with a valid token: (client, call id, stream id).</summary>
+    private async Task<(StreamClient Client, string CallId, string StreamId)> StartAsync(TelephonyProvider provider, params SinkBehaviour[] sinks)
     {
-        var socket = new ClientWebSocket();
-        await socket.ConnectAsync(fixture.Factory.WebSocketUri(path), Timeout());
-        return socket;
-    }
-
-    private static Task SendTextAsync(WebSocket socket, string text) =>
-        socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, Timeout());
-
-    /// <summary>Waits for the server to close the stream and returns the close status it gave.</summary>
-    private static async Task<WebSocketCloseStatus?> ServerCloseAsync(ClientWebSocket socket)
-    {
-        var buffer = new byte[1024];
-        var cancellationToken = Timeout();
-        while (true)
+        var client = await ConnectAsync(provider);
+        var callId = provider == TelephonyProvider.Twilio ? NewCallSid() : NewCallControlId();
+        var streamId = "MZ" + Guid.NewGuid().ToString("N");
+        if (sinks.Length > 0)
         {
-            var result = await socket.ReceiveAsync(buffer, cancellationToken);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                if (socket.State == WebSocketState.CloseReceived)
-                {
-                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken);
-                }
-
-                return result.CloseStatus;
-            }
+            fixture.Sinks.Configure(callId, sinks);
         }
+
+        await client.SendAsync(Connected(provider));
+        await client.SendAsync(provider == TelephonyProvider.Twilio
+            ? TwilioStart(callId, streamId, MediaBridgeFactory.TokenFor(provider, callId))
+            : TelnyxStart(callId, streamId, token: MediaBridgeFactory.TokenFor(provider, callId)));
+        return (client, callId, streamId);
     }
+
+    private static string Media(TelephonyProvider provider, string streamId, int chunk, byte[]? payload = null) => provider == TelephonyProvider.Twilio
+        ? TwilioMedia(streamId, chunk + 1, chunk, 20L * (chunk - 1), payload ?? Silence)
+        : TelnyxMedia(streamId, chunk + 1, chunk, 20L * (chunk - 1), payload ?? Silence);
+
+    private static string Stop(TelephonyProvider provider, string callId, string streamId) => provider == TelephonyProvider.Twilio
+        ? TwilioStop(callId, streamId)
+        : TelnyxStop(callId, streamId);
 
     [Theory]
     [InlineData("/media/twilio")]
@@ -54,7 +50,7 @@ public class MediaStreamApiTests(MediaBridgeFixture fixture) : IClassFixture<Med
     public async Task A_plain_get_is_refused_with_400_problem_details(string path)
     {
         using var client = fixture.Factory.CreateSocketClient();
-        using var response = await client.GetAsync(path, Timeout());
+        using var response = await client.GetAsync(path);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
@@ -64,181 +60,305 @@ public class MediaStreamApiTests(MediaBridgeFixture fixture) : IClassFixture<Med
     }
 
     [Theory]
-    [InlineData("/media/twilio")]
-    [InlineData("/media/telnyx")]
-    public async Task A_stream_that_sends_stop_is_closed_normally_by_the_server(string path)
+    [InlineData(TelephonyProvider.Twilio)]
+    [InlineData(TelephonyProvider.Telnyx)]
+    public async Task A_started_stream_that_sends_stop_is_closed_normally_and_its_sink_got_every_frame(TelephonyProvider provider)
     {
-        using var socket = await ConnectAsync(path);
-        await SendTextAsync(socket, Connected);
-        await SendTextAsync(socket, Start);
-        for (var i = 0; i < 50; i++)
+        var (client, callId, streamId) = await StartAsync(provider, new SinkBehaviour());
+        await using var owned = client;
+        for (var chunk = 1; chunk <= 50; chunk++)
         {
-            await SendTextAsync(socket, Media);
+            await client.SendAsync(Media(provider, streamId, chunk));
         }
 
-        await SendTextAsync(socket, Stop);
+        await client.SendAsync(Stop(provider, callId, streamId));
 
-        Assert.Equal(WebSocketCloseStatus.NormalClosure, await ServerCloseAsync(socket));
-        Assert.Equal("stream stopped", socket.CloseStatusDescription);
+        Assert.Equal((WebSocketCloseStatus.NormalClosure, "stream stopped"), await client.ClosedAsync());
+        var sink = (await fixture.Sinks.WaitForAsync(callId)).Single();
+        await sink.Disposed.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(50, sink.Audio.Count);
+        Assert.Equal("completed", sink.StopReason);
+        Assert.Equal(streamId, sink.Info.StreamId);
+        Assert.Equal(provider, sink.Info.Provider);
+        Assert.DoesNotContain("token", sink.Info.Parameters.Keys);
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => TimeSpan.FromMilliseconds(20 * i)), sink.Audio.Select(a => a.StreamTime));
     }
 
     [Fact]
-    public async Task Until_stop_the_server_keeps_the_stream_open()
+    public async Task Until_stop_the_server_keeps_a_started_stream_open()
     {
-        using var socket = await ConnectAsync();
-        await SendTextAsync(socket, Connected);
-        await SendTextAsync(socket, Media);
+        var (client, _, streamId) = await StartAsync(TelephonyProvider.Twilio);
+        await using var owned = client;
+        await client.SendAsync(Media(TelephonyProvider.Twilio, streamId, 1));
 
-        // Nothing comes back while the stream is open: a receive only ends when we give up on it.
-        using var wait = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => socket.ReceiveAsync(new byte[16], wait.Token));
+        await Task.Delay(500);
+
+        Assert.False(client.IsClosed);
+        Assert.Equal(WebSocketState.Open, client.State);
     }
 
     [Fact]
     public async Task Malformed_json_closes_that_stream_with_1007_and_a_concurrent_stream_is_unaffected()
     {
-        using var bystander = await ConnectAsync("/media/telnyx");
-        using var broken = await ConnectAsync("/media/twilio");
-        await SendTextAsync(bystander, Connected);
-        await SendTextAsync(broken, Connected);
+        var (bystander, bystanderCall, bystanderStream) = await StartAsync(TelephonyProvider.Telnyx, new SinkBehaviour());
+        var (broken, _, brokenStream) = await StartAsync(TelephonyProvider.Twilio);
+        await using var a = bystander;
+        await using var b = broken;
+        await bystander.SendAsync(Media(TelephonyProvider.Telnyx, bystanderStream, 1));
+        await broken.SendAsync(Media(TelephonyProvider.Twilio, brokenStream, 1));
 
-        await SendTextAsync(broken, """{"event":"media","media":{"payload":""");
+        await broken.SendAsync("""{"event":"media","media":{"payload":""");
 
-        Assert.Equal(WebSocketCloseStatus.InvalidPayloadData, await ServerCloseAsync(broken));
-        Assert.Equal(WebSocketState.Open, bystander.State);
-        for (var i = 0; i < 10; i++)
+        Assert.Equal((WebSocketCloseStatus.InvalidPayloadData, "malformed JSON message"), await broken.ClosedAsync());
+        Assert.False(bystander.IsClosed);
+        for (var chunk = 2; chunk <= 11; chunk++)
         {
-            await SendTextAsync(bystander, Media);
+            await bystander.SendAsync(Media(TelephonyProvider.Telnyx, bystanderStream, chunk));
         }
 
-        await SendTextAsync(bystander, Stop);
-        Assert.Equal(WebSocketCloseStatus.NormalClosure, await ServerCloseAsync(bystander));
+        await bystander.SendAsync(Stop(TelephonyProvider.Telnyx, bystanderCall, bystanderStream));
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, (await bystander.ClosedAsync()).Status);
+        var sink = (await fixture.Sinks.WaitForAsync(bystanderCall)).Single();
+        await sink.Disposed.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(11, sink.Audio.Count);
     }
 
     [Theory]
     [InlineData("""{"media":{"event":"stop"}}""")]
     [InlineData("""["event","stop"]""")]
     [InlineData("""{"event":"stop"} trailing""")]
+    [InlineData("""{"event":42}""")]
     public async Task A_message_without_a_readable_top_level_event_closes_the_stream_with_1007(string message)
     {
-        using var socket = await ConnectAsync();
-        await SendTextAsync(socket, message);
+        await using var client = await ConnectAsync(TelephonyProvider.Twilio);
+        await client.SendAsync(message);
 
-        Assert.Equal(WebSocketCloseStatus.InvalidPayloadData, await ServerCloseAsync(socket));
+        Assert.Equal(WebSocketCloseStatus.InvalidPayloadData, (await client.ClosedAsync()).Status);
     }
 
     [Fact]
     public async Task A_text_message_with_invalid_utf8_closes_the_stream_with_1007()
     {
-        using var socket = await ConnectAsync();
+        await using var client = await ConnectAsync(TelephonyProvider.Twilio);
         byte[] invalid = [.. "{\"event\":\""u8, 0xC3, 0x28, .. "\"}"u8];
-        await socket.SendAsync(invalid, WebSocketMessageType.Text, true, Timeout());
+        await client.SendBytesAsync(invalid, WebSocketMessageType.Text);
 
-        Assert.Equal(WebSocketCloseStatus.InvalidPayloadData, await ServerCloseAsync(socket));
+        Assert.Equal(WebSocketCloseStatus.InvalidPayloadData, (await client.ClosedAsync()).Status);
     }
 
     [Fact]
     public async Task A_binary_message_closes_the_stream_with_1003()
     {
-        using var socket = await ConnectAsync();
-        await SendTextAsync(socket, Connected);
-        await socket.SendAsync(new byte[160], WebSocketMessageType.Binary, true, Timeout());
+        await using var client = await ConnectAsync(TelephonyProvider.Twilio);
+        await client.SendAsync(Connected(TelephonyProvider.Twilio));
+        await client.SendBytesAsync(new byte[160], WebSocketMessageType.Binary);
 
-        Assert.Equal(WebSocketCloseStatus.InvalidMessageType, await ServerCloseAsync(socket));
+        Assert.Equal(WebSocketCloseStatus.InvalidMessageType, (await client.ClosedAsync()).Status);
     }
 
     [Fact]
     public async Task A_message_over_MaxMessageBytes_closes_the_stream_with_1009()
     {
-        using var socket = await ConnectAsync();
-        var oversize = "{\"event\":\"media\",\"media\":{\"payload\":\"" + new string('A', fixture.Factory.MaxMessageBytes) + "\"}}";
-        await SendTextAsync(socket, oversize);
+        await using var client = await ConnectAsync(TelephonyProvider.Twilio);
+        await client.SendAsync("{\"event\":\"padding\",\"x\":\"" + new string('A', fixture.Factory.MaxMessageBytes) + "\"}");
 
-        Assert.Equal(WebSocketCloseStatus.MessageTooBig, await ServerCloseAsync(socket));
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, (await client.ClosedAsync()).Status);
     }
 
     [Fact]
     public async Task A_message_of_exactly_MaxMessageBytes_is_accepted()
     {
-        using var socket = await ConnectAsync();
-        var head = "{\"event\":\"media\",\"media\":{\"payload\":\"";
-        const string tail = "\"}}";
+        await using var client = await ConnectAsync(TelephonyProvider.Twilio);
+        const string head = "{\"event\":\"padding\",\"x\":\"";
+        const string tail = "\"}";
         var exact = head + new string('A', fixture.Factory.MaxMessageBytes - head.Length - tail.Length) + tail;
         Assert.Equal(fixture.Factory.MaxMessageBytes, Encoding.UTF8.GetByteCount(exact));
 
-        await SendTextAsync(socket, exact);
-        await SendTextAsync(socket, Stop);
+        await client.SendAsync(exact);
+        await client.SendAsync(TwilioStop("CA1", "MZ1"));
 
-        Assert.Equal(WebSocketCloseStatus.NormalClosure, await ServerCloseAsync(socket));
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, (await client.ClosedAsync()).Status);
     }
 
     [Fact]
     public async Task A_message_sent_in_several_fragments_is_read_as_one()
     {
-        using var socket = await ConnectAsync();
-        var bytes = Encoding.UTF8.GetBytes(Stop);
-        await socket.SendAsync(bytes.AsMemory(0, 10), WebSocketMessageType.Text, false, Timeout());
-        await socket.SendAsync(bytes.AsMemory(10, 20), WebSocketMessageType.Text, false, Timeout());
-        await socket.SendAsync(bytes.AsMemory(30), WebSocketMessageType.Text, true, Timeout());
+        var (client, callId, streamId) = await StartAsync(TelephonyProvider.Twilio);
+        await using var owned = client;
+        await client.SendFragmentsAsync(TwilioStop(callId, streamId), 10, 30);
 
-        Assert.Equal(WebSocketCloseStatus.NormalClosure, await ServerCloseAsync(socket));
+        Assert.Equal((WebSocketCloseStatus.NormalClosure, "stream stopped"), await client.ClosedAsync());
     }
 
     [Fact]
-    public async Task A_client_close_is_answered_with_a_normal_close()
+    public async Task A_provider_close_is_answered_with_a_normal_close_and_ends_the_sinks()
     {
-        using var socket = await ConnectAsync();
-        await SendTextAsync(socket, Connected);
+        var (client, callId, streamId) = await StartAsync(TelephonyProvider.Twilio, new SinkBehaviour());
+        await client.SendAsync(Media(TelephonyProvider.Twilio, streamId, 1));
 
-        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", Timeout());
+        await client.CloseAsync();
 
-        Assert.Equal(WebSocketState.Closed, socket.State);
-        Assert.Equal(WebSocketCloseStatus.NormalClosure, socket.CloseStatus);
+        Assert.Equal(WebSocketState.Closed, client.State);
+        var sink = (await fixture.Sinks.WaitForAsync(callId)).Single();
+        await sink.Disposed.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("client_closed", sink.StopReason);
+        await client.DisposeAsync();
     }
 
     [Fact]
-    public async Task Unknown_events_are_counted_as_unknown_and_ignored()
+    public async Task Media_before_start_closes_the_stream_with_1008()
     {
-        var messages = new List<(long Value, string? Event, string? Provider)>();
-        using var listener = new MeterListener();
-        var meterFactory = fixture.Factory.Services.GetRequiredService<IMeterFactory>();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Scope == meterFactory && instrument.Name == "voicekraliki.media.messages")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-        {
-            string? eventName = null, provider = null;
-            foreach (var tag in tags)
-            {
-                if (tag.Key == "event") eventName = tag.Value as string;
-                if (tag.Key == "provider") provider = tag.Value as string;
-            }
+        await using var client = await ConnectAsync(TelephonyProvider.Twilio);
+        await client.SendAsync(Connected(TelephonyProvider.Twilio));
+        await client.SendAsync(Media(TelephonyProvider.Twilio, "MZ1", 1));
 
-            lock (messages)
+        Assert.Equal((WebSocketCloseStatus.PolicyViolation, "media before start"), await client.ClosedAsync());
+    }
+
+    [Fact]
+    public async Task A_second_start_closes_the_stream_with_1008()
+    {
+        var (client, callId, streamId) = await StartAsync(TelephonyProvider.Twilio);
+        await using var owned = client;
+        await client.SendAsync(TwilioStart(callId, streamId, MediaBridgeFactory.TokenFor(TelephonyProvider.Twilio, callId)));
+
+        Assert.Equal((WebSocketCloseStatus.PolicyViolation, "second start on one stream"), await client.ClosedAsync());
+    }
+
+    [Theory]
+    [InlineData("!!!!")]
+    [InlineData("AAA")]
+    [InlineData("AAAA=")]
+    public async Task A_payload_that_is_not_base64_closes_the_stream_with_1007(string payload)
+    {
+        var (client, _, streamId) = await StartAsync(TelephonyProvider.Twilio);
+        await using var owned = client;
+        await client.SendAsync($$"""{"event":"media","sequenceNumber":"2","media":{"track":"inbound","chunk":"1","timestamp":"0","payload":"{{payload}}"},"streamSid":"{{streamId}}"}""");
+
+        Assert.Equal((WebSocketCloseStatus.InvalidPayloadData, "media payload is not valid base64"), await client.ClosedAsync());
+    }
+
+    [Fact]
+    public async Task A_telnyx_start_with_an_encoding_we_cannot_decode_closes_the_stream_with_1008()
+    {
+        await using var client = await ConnectAsync(TelephonyProvider.Telnyx);
+        var callId = NewCallControlId();
+        await client.SendAsync(TelnyxStart(callId, "s1", encoding: "OPUS", sampleRate: 48000, token: MediaBridgeFactory.TokenFor(TelephonyProvider.Telnyx, callId)));
+
+        Assert.Equal((WebSocketCloseStatus.PolicyViolation, "unsupported media encoding"), await client.ClosedAsync());
+    }
+
+    [Fact]
+    public async Task Dtmf_and_marks_from_the_provider_reach_the_sinks()
+    {
+        var (client, callId, streamId) = await StartAsync(TelephonyProvider.Twilio, new SinkBehaviour());
+        await using var owned = client;
+        await client.SendAsync(TwilioDtmf(streamId, "7"));
+        await client.SendAsync(TwilioMark(streamId, "greeting-done"));
+        await client.SendAsync(TwilioStop(callId, streamId));
+        await client.ClosedAsync();
+
+        var sink = (await fixture.Sinks.WaitForAsync(callId)).Single();
+        await sink.Disposed.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(["7"], sink.Dtmf);
+        Assert.Equal(["greeting-done"], sink.Marks);
+    }
+
+    [Fact]
+    public async Task Unknown_events_are_counted_by_sanitized_name_and_ignored()
+    {
+        var unknown = new List<(string? Event, string? Provider)>();
+        var messages = new List<(string? Event, string? Provider)>();
+        using var listener = Listen(fixture, (name, tags) =>
+        {
+            if (name == "telephony_media_unknown_events")
             {
-                messages.Add((value, eventName, provider));
+                lock (unknown) unknown.Add((Tag(tags, "event"), Tag(tags, "provider")));
+            }
+            else if (name == "telephony_media_messages")
+            {
+                lock (messages) messages.Add((Tag(tags, "event"), Tag(tags, "provider")));
             }
         });
-        listener.Start();
 
-        using var socket = await ConnectAsync("/media/telnyx");
-        var marker = $"vendor-{Guid.NewGuid():N}";
-        await SendTextAsync(socket, $$"""{"event":"{{marker}}","stream_id":"s1"}""");
-        await SendTextAsync(socket, """{"event":"media","stream_id":"s1","media":{"payload":"1dXV1Q=="}}""");
-        await SendTextAsync(socket, """{"event":"stop","stream_id":"s1"}""");
-        Assert.Equal(WebSocketCloseStatus.NormalClosure, await ServerCloseAsync(socket));
+        var (client, callId, streamId) = await StartAsync(TelephonyProvider.Telnyx);
+        await using var owned = client;
+        await client.SendAsync($$"""{"event":"Vendor-Thing.v2","stream_id":"{{streamId}}"}""");
+        await client.SendAsync(Media(TelephonyProvider.Telnyx, streamId, 1));
+        await client.SendAsync(Stop(TelephonyProvider.Telnyx, callId, streamId));
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, (await client.ClosedAsync()).Status);
+
+        lock (unknown)
+        {
+            Assert.Contains(unknown, m => m is { Event: "vendor_thing_v2", Provider: "telnyx" } or { Event: "other", Provider: "telnyx" });
+            Assert.DoesNotContain(unknown, m => m.Event == "Vendor-Thing.v2");
+        }
 
         lock (messages)
         {
-            // Other streams of this server may run in parallel: look only for telnyx, and never for the raw name.
-            Assert.DoesNotContain(messages, m => m.Event == marker);
-            Assert.Contains(messages, m => m is { Value: 1, Event: "unknown", Provider: "telnyx" });
-            Assert.Contains(messages, m => m is { Value: 1, Event: "media", Provider: "telnyx" });
-            Assert.Contains(messages, m => m is { Value: 1, Event: "stop", Provider: "telnyx" });
+            Assert.Contains(messages, m => m is { Event: "unknown", Provider: "telnyx" });
+            Assert.Contains(messages, m => m is { Event: "media", Provider: "telnyx" });
+            Assert.Contains(messages, m => m is { Event: "stop", Provider: "telnyx" });
         }
+    }
+
+    [Fact]
+    public async Task The_number_of_unknown_event_labels_is_capped()
+    {
+        var labels = new HashSet<string?>();
+        using var listener = Listen(fixture, (name, tags) =>
+        {
+            if (name == "telephony_media_unknown_events")
+            {
+                lock (labels) labels.Add(Tag(tags, "event"));
+            }
+        });
+
+        await using var client = await ConnectAsync(TelephonyProvider.Twilio);
+        for (var i = 0; i < 40; i++)
+        {
+            await client.SendAsync($$"""{"event":"flood{{i}}"}""");
+        }
+
+        await client.SendAsync(TwilioStop("CA1", "MZ1"));
+        await client.ClosedAsync();
+
+        lock (labels)
+        {
+            Assert.Contains("other", labels);
+            Assert.True(labels.Count <= 21, $"{labels.Count} labels");
+        }
+    }
+
+    internal static MeterListener Listen(MediaBridgeFixture fixture, Action<string, ReadOnlySpan<KeyValuePair<string, object?>>> measured)
+    {
+        var meterFactory = fixture.Factory.Services.GetRequiredService<IMeterFactory>();
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Scope == meterFactory && instrument.Meter.Name == "VoiceKraliki.MediaBridge")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, _, tags, _) => measured(instrument.Name, tags));
+        listener.SetMeasurementEventCallback<double>((instrument, _, tags, _) => measured(instrument.Name, tags));
+        listener.Start();
+        return listener;
+    }
+
+    internal static string? Tag(ReadOnlySpan<KeyValuePair<string, object?>> tags, string key)
+    {
+        foreach (var tag in tags)
+        {
+            if (tag.Key == key)
+            {
+                return tag.Value as string;
+            }
+        }
+
+        return null;
     }
 }
