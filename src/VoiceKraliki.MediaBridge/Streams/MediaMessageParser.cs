@@ -348,11 +348,28 @@ internal static class MediaMessageParser
                 start.ClientState = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
                 reader.Skip();
             }
+            else if (!twilio && (reader.ValueTextEquals("from"u8) || reader.ValueTextEquals("to"u8)))
+            {
+                // Telnyx names the parties in start; Twilio streams get them as custom parameters from our TwiML.
+                var name = reader.ValueTextEquals("from"u8) ? "from" : "to";
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.String && reader.GetString() is { Length: > 0 and <= 256 } number)
+                {
+                    (start.Parties ??= new(StringComparer.Ordinal))[name] = number;
+                }
+
+                reader.Skip();
+            }
             else
             {
                 reader.Read();
                 reader.Skip();
             }
+        }
+
+        foreach (var (name, number) in start.Parties ?? [])
+        {
+            start.CustomParameters.TryAdd(name, number);
         }
 
         return true;
@@ -614,6 +631,9 @@ internal static class MediaMessageParser
         public List<MediaTrack>? Tracks { get; set; }
 
         public Dictionary<string, string> CustomParameters { get; set; } = new(StringComparer.Ordinal);
+
+        /// <summary>Telnyx <c>start.from</c> / <c>start.to</c>, merged into the custom parameters unless those name them.</summary>
+        public Dictionary<string, string>? Parties { get; set; }
 
         public string? ClientState { get; set; }
     }

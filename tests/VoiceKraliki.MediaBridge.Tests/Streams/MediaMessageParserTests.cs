@@ -85,6 +85,17 @@ public class MediaMessageParserTests
         Assert.Equal("v", start.CustomParameters["k"]);
         Assert.Equal("aGk=", start.ClientState);
         Assert.Null(start.Tracks);
+
+        // The parties reach the sinks as from/to parameters (the recorder's erasure by number needs them).
+        Assert.Equal(("+13122010094", "+13122123456"), (start.CustomParameters["from"], start.CustomParameters["to"]));
+    }
+
+    [Fact]
+    public void Telnyx_parties_named_in_custom_parameters_are_not_overwritten_whatever_the_order()
+    {
+        var start = Ok("""{"event":"start","start":{"call_control_id":"v3:abc","from":"+13122010094","custom_parameters":{"from":"+15550000000"},"media_format":{"encoding":"PCMU","sample_rate":8000,"channels":1}},"stream_id":"s"}""", TelephonyProvider.Telnyx).Start!;
+        Assert.Equal("+15550000000", start.CustomParameters["from"]);
+        Assert.False(start.CustomParameters.ContainsKey("to"));
     }
 
     [Fact]
