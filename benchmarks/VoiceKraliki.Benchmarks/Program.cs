@@ -8,5 +8,11 @@ if (args.Length > 0 && args[0] == VoiceKraliki.Benchmarks.CallStateThroughput.Co
     return await VoiceKraliki.Benchmarks.CallStateThroughput.RunAsync(args[1..]);
 }
 
+// media-stream-capacity [--streams 10,25,...] [--seconds 20]: concurrent real-time streams one media-bridge sustains (MediaStreamCapacity).
+if (args.Length > 0 && args[0] == VoiceKraliki.Benchmarks.MediaStreamCapacity.Command)
+{
+    return await VoiceKraliki.Benchmarks.MediaStreamCapacity.RunAsync(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;
