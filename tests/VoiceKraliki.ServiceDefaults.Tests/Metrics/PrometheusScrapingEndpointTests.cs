@@ -13,6 +13,12 @@ using VoiceKraliki.ServiceDefaults.Tests.Support;
 
 namespace VoiceKraliki.ServiceDefaults.Tests.Metrics;
 
+/// <remarks>
+/// OpenTelemetry listens to every meter of a given name in the process, so a host another test runs at the same time
+/// would appear in this host's scrape as a second, identical series (which the strict parser rightly refuses): these
+/// tests run alone. A service is one host per process, so production never sees this.
+/// </remarks>
+[Collection(ScrapedAlone.Name)]
 public class PrometheusScrapingEndpointTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
@@ -208,4 +214,10 @@ public class PrometheusScrapingEndpointTests
 
         Assert.Equal("metrics-host", document.Family("target_info").Single().Labels["service_name"]);
     }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ScrapedAlone
+{
+    public const string Name = "Metrics scraped with no other host running";
 }
