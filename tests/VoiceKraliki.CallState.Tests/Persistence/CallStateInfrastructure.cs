@@ -56,21 +56,7 @@ public sealed class CallStateInfrastructure : IAsyncLifetime
         await App.DisposeAsync();
     }
 
-    public static async Task WaitUntilHealthyAsync(IServiceProvider services, TimeSpan within)
-    {
-        var health = services.GetRequiredService<HealthCheckService>();
-        var watch = Stopwatch.StartNew();
-        HealthReport report;
-        while ((report = await health.CheckHealthAsync()).Status != HealthStatus.Healthy)
-        {
-            if (watch.Elapsed > within)
-            {
-                throw new TimeoutException("Not healthy: " + string.Join("; ", report.Entries.Select(e => $"{e.Key}={e.Value.Status} {e.Value.Description}")));
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    public static Task WaitUntilHealthyAsync(IServiceProvider services, TimeSpan within) => HealthWait.UntilHealthyAsync(services, within);
 
     private IHost BuildListener()
     {

@@ -38,7 +38,7 @@ public sealed class MediaBridgeInfrastructure : IAsyncLifetime
         var messaging = App.GetConnectionString("messaging");
         _listener = BuildListener(messaging);
         await _listener.StartAsync();
-        await WaitUntilHealthyAsync(_listener.Services, TimeSpan.FromSeconds(60));
+        await HealthWait.UntilHealthyAsync(_listener.Services, TimeSpan.FromSeconds(60));
 
         Bridge = new MediaBridgeFactory(
             new Dictionary<string, string?>
@@ -55,7 +55,7 @@ public sealed class MediaBridgeInfrastructure : IAsyncLifetime
                 }
             });
         _ = Bridge.Address;
-        await WaitUntilHealthyAsync(Bridge.Services, TimeSpan.FromSeconds(60));
+        await HealthWait.UntilHealthyAsync(Bridge.Services, TimeSpan.FromSeconds(60));
     }
 
     public async Task DisposeAsync()
@@ -72,22 +72,6 @@ public sealed class MediaBridgeInfrastructure : IAsyncLifetime
         }
 
         await App.DisposeAsync();
-    }
-
-    private static async Task WaitUntilHealthyAsync(IServiceProvider services, TimeSpan within)
-    {
-        var health = services.GetRequiredService<HealthCheckService>();
-        var watch = Stopwatch.StartNew();
-        HealthReport report;
-        while ((report = await health.CheckHealthAsync()).Status != HealthStatus.Healthy)
-        {
-            if (watch.Elapsed > within)
-            {
-                throw new TimeoutException("Not healthy: " + string.Join("; ", report.Entries.Select(e => $"{e.Key}={e.Value.Status} {e.Value.Description}")));
-            }
-
-            await Task.Delay(100);
-        }
     }
 
     private IHost BuildListener(string messaging)
