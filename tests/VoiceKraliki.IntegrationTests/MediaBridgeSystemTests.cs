@@ -178,7 +178,8 @@ public sealed class MediaBridgeSystemTests(SystemFixture system, ITestOutputHelp
         await WaitUntilAsync(() => client.Received.Any(m => Event(m.Message) == "clear"), TimeSpan.FromSeconds(10), "the agent's clear did not reach the provider");
         await client.StopAsync();
 
-        var frames = MediaFrames(client);
+        // The frames before the clear: what follows it is the agent's audio after the barge-in, not a continuation.
+        var frames = MediaFrames(client, beforeClear: true);
         Assert.All(frames, f => Assert.Equal(TwilioMediaClient.FrameBytes, f.Payload.Length));
         Assert.All(frames, f => Assert.Equal(client.StreamSid, f.StreamSid));
         var gaps = frames.Zip(frames.Skip(1), (a, b) => Stopwatch.GetElapsedTime(a.At, b.At).TotalMilliseconds).ToList();
@@ -186,7 +187,9 @@ public sealed class MediaBridgeSystemTests(SystemFixture system, ITestOutputHelp
         gaps.Sort();
         output.WriteLine($"{frames.Count} frames back; gaps p1 {gaps[gaps.Count / 100]:F1} ms, p50 {gaps[gaps.Count / 2]:F1} ms, " +
                          $"p99 {gaps[gaps.Count * 99 / 100]:F1} ms; {paced} of {gaps.Count} within 20 ± 5 ms");
-        // The bridge's own account of its pacing: how late each frame left against its 20 ms slot.
+        // The bridge's own account of its pacing: how late each frame left against its 20 ms slot (sent from its
+        // pacing thread, after the playout delay gave the real-time echo its margin). On the 2-core machine running the
+        // whole system, a few frames still leave late when the OS runs something else; nearly all leave on time.
         using (var http = new HttpClient())
         {
             var metrics = PrometheusTextParser.Parse(await http.GetStringAsync(new Uri(system.App.GetEndpoint(AppHost.AppModel.MediaBridgeName, 0), "/metrics")));
@@ -194,15 +197,14 @@ public sealed class MediaBridgeSystemTests(SystemFixture system, ITestOutputHelp
             var within = lateness.Buckets.First(b => b.Le >= 0.005).Count;
             var mean = 1000 * lateness.Sum / lateness.Count;
             output.WriteLine($"media-bridge: {within} of {lateness.Count} frames sent within 5 ms of their slot; mean lateness {mean:F2} ms");
-            Assert.True(mean < 10, $"frames leave {mean:F1} ms behind their slots on average");
+            Assert.True(within >= lateness.Count * 0.9, $"only {within} of {lateness.Count} frames left within 5 ms of their slot");
+            Assert.True(mean < 3, $"frames leave {mean:F1} ms behind their slots on average");
         }
 
-        // Real-time pacing, not bursts: each frame in its own 20 ms slot. On the 2-core machine, with the whole system,
-        // the test's own streaming and this agent sharing it, scheduling stretches some gaps (a late frame is followed
-        // by a short gap, the schedule being absolute), and when the echo itself falls behind, the bridge runs out of
-        // audio and starts a new run; these bounds catch bursts, not that.
+        // At the provider's end: real-time pacing, not bursts. What arrives has also crossed the gateway, a process on
+        // the same two cores, which adds its own jitter (measured: transit p90 about 10 ms); these bounds catch bursts.
         Assert.InRange(gaps[gaps.Count / 2], 18, 22);
-        Assert.True(paced >= gaps.Count * 0.6, $"only {paced} of {gaps.Count} gaps within 20 ± 5 ms");
+        Assert.True(paced >= gaps.Count * 0.7, $"only {paced} of {gaps.Count} gaps within 20 ± 5 ms");
 
         // What came back decodes to what the agent sent, resampled 16 → 8 kHz (the same filter, whole stream).
         var sent = agent.Sent();
@@ -214,7 +216,7 @@ public sealed class MediaBridgeSystemTests(SystemFixture system, ITestOutputHelp
         var received = frames.SelectMany(f => f.Payload).ToArray();
         var compared = Math.Min(received.Length, encoded.Length);
         Assert.True(compared >= 150 * TwilioMediaClient.FrameBytes, $"only {compared} bytes to compare");
-        Assert.True(encoded.AsSpan(0, compared).SequenceEqual(received.AsSpan(0, compared)), "the echoed audio differs from the agent's, resampled and encoded");
+        Assert.True(encoded.AsSpan(0, compared).SequenceEqual(received.AsSpan(0, compared)), $"the echoed audio differs from the agent's, resampled and encoded, from frame {encoded.AsSpan(0, compared).CommonPrefixLength(received.AsSpan(0, compared)) / TwilioMediaClient.FrameBytes} of {compared / TwilioMediaClient.FrameBytes} compared");
     }
 
     [Fact]
@@ -287,8 +289,8 @@ public sealed class MediaBridgeSystemTests(SystemFixture system, ITestOutputHelp
     private static string? Event(JsonElement message) =>
         message.TryGetProperty("event", out var e) ? e.GetString() : null;
 
-    private static List<(long At, string? StreamSid, byte[] Payload)> MediaFrames(TwilioMediaClient client) =>
-        [.. client.Received.Where(m => Event(m.Message) == "media")
+    private static List<(long At, string? StreamSid, byte[] Payload)> MediaFrames(TwilioMediaClient client, bool beforeClear = false) =>
+        [.. client.Received.TakeWhile(m => !beforeClear || Event(m.Message) != "clear").Where(m => Event(m.Message) == "media")
             .Select(m => (m.At, m.Message.TryGetProperty("streamSid", out var s) ? s.GetString() : null,
                 Convert.FromBase64String(m.Message.GetProperty("media").GetProperty("payload").GetString()!)))];
 

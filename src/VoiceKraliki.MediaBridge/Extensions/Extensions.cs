@@ -27,6 +27,11 @@ internal static class Extensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MediaEventPublisher>());
         builder.Services.AddSingleton<MediaStreamServices>();
 
+        // Audio back to the provider leaves on dedicated pacing threads on the real clock; on a test's clock, on its timers.
+        builder.Services.AddSingleton<IFramePacer>(sp => sp.GetRequiredService<TimeProvider>() == TimeProvider.System
+            ? ActivatorUtilities.CreateInstance<ThreadFramePacer>(sp)
+            : new TimerFramePacer(sp.GetRequiredService<TimeProvider>()));
+
         // The sinks (recorder, AI agent) register their IMediaSinkFactory implementations here.
         builder.AddMediaSinks();
     }

@@ -50,6 +50,14 @@ public sealed class MediaStreamOptions : IValidatableObject
     /// <summary>How much audio a sink may queue towards the provider before <c>SendAudioAsync</c> waits for room.</summary>
     public TimeSpan MaxQueuedOutput { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// The head start a run of audio back to the provider gets before its first frame is sent, unless that much is
+    /// already queued: a source that sends in real time (an agent streaming as it synthesises) then has this much
+    /// margin for its own jitter, and the provider still gets one frame every 20 ms. A source that sends faster than
+    /// real time (a whole sentence at once) starts at once. Zero sends each run from its first frame on.
+    /// </summary>
+    public TimeSpan OutputPlayoutDelay { get; set; } = TimeSpan.FromMilliseconds(60);
+
     /// <summary>How long one event publish (with the broker's confirm) may take before it is given up and logged.</summary>
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -84,6 +92,11 @@ public sealed class MediaStreamOptions : IValidatableObject
         }
 
         foreach (var result in Check(StartTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5), "StartTimeout", allowZero: false))
+        {
+            yield return result;
+        }
+
+        foreach (var result in Check(OutputPlayoutDelay, TimeSpan.Zero, TimeSpan.FromSeconds(1), "OutputPlayoutDelay", allowZero: true))
         {
             yield return result;
         }

@@ -15,6 +15,7 @@ internal sealed class MediaStreamServices(
     StreamAuthorizer authorizer,
     IEnumerable<IMediaSinkFactory> sinkFactories,
     MediaEventPublisher events,
+    IFramePacer pacer,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
     ILoggerFactory loggers)
@@ -28,6 +29,8 @@ internal sealed class MediaStreamServices(
     public IReadOnlyList<IMediaSinkFactory> SinkFactories { get; } = [.. sinkFactories];
 
     public MediaEventPublisher Events { get; } = events;
+
+    public IFramePacer Pacer { get; } = pacer;
 
     public TimeProvider Time { get; } = time;
 
@@ -269,7 +272,7 @@ internal sealed partial class MediaStreamSession : IFrameReceiver
         _writer.Started(_provider, info.StreamId);
         _sinks = new SinkFanOut(_provider, info.StreamId, _options.SinkQueueFrames, _metrics, _logger);
         _audio = new InboundAudio(rate, _options.JitterBufferFrames, _options.SilenceThresholdDbfs, _time, this);
-        _output = new ProviderOutput(_writer, info.Encoding, rate, _options.MaxQueuedOutput, _time,
+        _output = new ProviderOutput(_writer, info.Encoding, rate, _options.MaxQueuedOutput, _options.OutputPlayoutDelay, _time, _services.Pacer.CreateClock(),
             markDropped: name => _sinks.Mark(name), frameSent: lateness => _metrics.FrameSent(_provider, lateness), _logger);
         _holdTimer = _time.CreateTimer(_ => OnHoldTimeout(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _lastReportAt = info.StartedAt;

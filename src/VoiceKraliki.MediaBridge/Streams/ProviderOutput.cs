@@ -8,10 +8,20 @@ namespace VoiceKraliki.MediaBridge.Streams;
 /// <summary>
 /// The way back to the caller on one stream. Audio from a sink is resampled to the wire rate (one
 /// <see cref="PcmResampler"/> per source rate, kept for the whole stream: resetting it would click), encoded to the wire
-/// codec, cut into exact 20 ms frames, and queued; one sender task sends the queue paced in real time on an absolute
-/// schedule (frame <c>n</c> of a run at <c>start + n·20 ms</c>, so delays never accumulate).
+/// codec, cut into exact 20 ms frames, and queued; one sender loop sends the queue paced in real time on an absolute
+/// schedule (frame <c>n</c> of a run at <c>start + n·20 ms</c>, so delays never accumulate), woken for each frame by a
+/// <see cref="PacedClock"/> (in the service, a dedicated pacing thread: see <see cref="ThreadFramePacer"/>).
 /// </summary>
 /// <remarks>
+/// <para>
+/// A run starts when audio comes after none was queued. Its first frame waits for the playout delay (counted from when
+/// it was queued) unless that much audio is queued already, so a source that trickles in real time has that margin for
+/// its jitter. A frame queued only after its slot had passed (the source fell behind: an underflow) starts a new run,
+/// with a new head start, instead of being rushed out: the provider keeps getting one frame every 20 ms, and each
+/// underflow leaves more margin for the next. A sender that wakes late for audio that was there in time (a pause of the
+/// process) keeps the schedule and catches up, unless it is more than three frames behind: then a new schedule starts
+/// from that frame, never a burst.
+/// </para>
 /// <para>
 /// Never an empty or short frame: audio that does not fill a frame waits for more. A mark flushes it: the partial frame
 /// is completed with digital silence (under 20 ms of it) and sent, then the mark, so the mark really follows all the
@@ -37,7 +47,10 @@ internal sealed partial class ProviderOutput : IProviderOutput, IAsyncDisposable
     private readonly int _wireRate;
     private readonly int _frameBytes;
     private readonly int _maxQueuedFrames;
+    private readonly int _playoutFrames;
+    private readonly long _playoutTicks;
     private readonly TimeProvider _time;
+    private readonly PacedClock _clock;
     private readonly Action<string> _markDropped;
     private readonly Action<TimeSpan> _frameSent;
     private readonly ILogger _logger;
@@ -59,6 +72,9 @@ internal sealed partial class ProviderOutput : IProviderOutput, IAsyncDisposable
     private Task _sending = Task.CompletedTask;
     private long _framesSent;
 
+    /// <param name="playoutDelay">The head start of each run (see the remarks).</param>
+    /// <param name="time">The clock of the schedule; <paramref name="clock"/> must wait on its timestamps.</param>
+    /// <param name="clock">Wakes the sender for each frame; the output owns it.</param>
     /// <param name="markDropped">Called with each queued mark that <see cref="ClearAsync"/> dropped.</param>
     /// <param name="frameSent">Called after each frame sent (metrics).</param>
     public ProviderOutput(
@@ -66,7 +82,9 @@ internal sealed partial class ProviderOutput : IProviderOutput, IAsyncDisposable
         WireEncoding encoding,
         int wireRate,
         TimeSpan maxQueued,
+        TimeSpan playoutDelay,
         TimeProvider time,
+        PacedClock clock,
         Action<string> markDropped,
         Action<TimeSpan> frameSent,
         ILogger logger)
@@ -81,7 +99,10 @@ internal sealed partial class ProviderOutput : IProviderOutput, IAsyncDisposable
         _wireRate = wireRate;
         _frameBytes = wireRate / 50 * WireCodec.BytesPerSample(encoding);
         _maxQueuedFrames = Math.Max(1, (int)(maxQueued.TotalMilliseconds / 20));
+        _playoutFrames = (int)Math.Ceiling(playoutDelay.TotalMilliseconds / 20);
+        _playoutTicks = (long)(playoutDelay.TotalSeconds * time.TimestampFrequency);
         _time = time;
+        _clock = clock;
         _markDropped = markDropped;
         _frameSent = frameSent;
         _logger = logger;
@@ -159,7 +180,7 @@ internal sealed partial class ProviderOutput : IProviderOutput, IAsyncDisposable
                 EnqueuePartial();
             }
 
-            _queue.Enqueue(new OutgoingItem(null, name));
+            _queue.Enqueue(new OutgoingItem(null, name, 0));
             Wake();
         }
 
@@ -230,6 +251,7 @@ internal sealed partial class ProviderOutput : IProviderOutput, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync(TimeSpan.FromSeconds(5));
+        _clock.Dispose();
         _stop.Dispose();
     }
 
@@ -263,7 +285,7 @@ internal sealed partial class ProviderOutput : IProviderOutput, IAsyncDisposable
 
     private void EnqueuePartial()
     {
-        _queue.Enqueue(new OutgoingItem(_partial, null));
+        _queue.Enqueue(new OutgoingItem(_partial, null, _time.GetTimestamp()));
         _queuedFrames++;
         _partial = null;
         _partialLength = 0;
@@ -340,6 +362,7 @@ internal sealed partial class ProviderOutput : IProviderOutput, IAsyncDisposable
             {
                 OutgoingItem item;
                 long generation;
+                int queuedAfter;
                 lock (_gate)
                 {
                     if (!_queue.TryDequeue(out item))
@@ -353,12 +376,12 @@ internal sealed partial class ProviderOutput : IProviderOutput, IAsyncDisposable
                     }
 
                     generation = _generation;
+                    queuedAfter = _queuedFrames;
                 }
 
                 if (item.Audio is null && item.Mark is null)
                 {
-                    // Nothing queued: the next audio starts a new run, sent from its own arrival on.
-                    running = false;
+                    // Nothing queued: wait for more; whether it continues this run depends on when it comes.
                     await _wake.WaitAsync(stopping);
                     continue;
                 }
@@ -373,9 +396,15 @@ internal sealed partial class ProviderOutput : IProviderOutput, IAsyncDisposable
                 try
                 {
                     var now = _time.GetTimestamp();
+                    if (running && item.QueuedAt > runStart + (long)(n * _frameTicks) && now > runStart + (long)(n * _frameTicks))
+                    {
+                        // Queued after its slot had passed: the source fell behind, and this is a new run.
+                        running = false;
+                    }
+
                     if (!running)
                     {
-                        runStart = now;
+                        runStart = queuedAfter + 1 >= _playoutFrames ? now : Math.Max(now, item.QueuedAt + _playoutTicks);
                         n = 0;
                         running = true;
                     }
@@ -383,7 +412,7 @@ internal sealed partial class ProviderOutput : IProviderOutput, IAsyncDisposable
                     var due = runStart + (long)(n * _frameTicks);
                     if (due > now)
                     {
-                        await Task.Delay(_time.GetElapsedTime(now, due), _time, stopping);
+                        await _clock.WaitUntilAsync(due, stopping);
                     }
                     else if (now - due > MaxCatchUpFrames * _frameTicks)
                     {
@@ -436,5 +465,5 @@ internal sealed partial class ProviderOutput : IProviderOutput, IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "The provider output's sender did not stop within {Seconds} s")]
     private static partial void LogSenderStuck(ILogger logger, double seconds);
 
-    private readonly record struct OutgoingItem(byte[]? Audio, string? Mark);
+    private readonly record struct OutgoingItem(byte[]? Audio, string? Mark, long QueuedAt);
 }

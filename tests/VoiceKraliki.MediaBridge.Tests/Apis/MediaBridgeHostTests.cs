@@ -146,6 +146,8 @@ public class MediaBridgeStartupTests
     [InlineData("MediaStreams:StartTimeout", "00:00:00")]
     [InlineData("MediaStreams:SinkStopTimeout", "00:10:00")]
     [InlineData("MediaStreams:MaxQueuedOutput", "00:00:00")]
+    [InlineData("MediaStreams:OutputPlayoutDelay", "00:00:02")]
+    [InlineData("MediaStreams:OutputPlayoutDelay", "-00:00:01")]
     [InlineData("MediaStreams:PublishTimeout", "00:00:00")]
     [InlineData("MediaStreams:SilenceThresholdDbfs", "3")]
     public void An_out_of_range_stream_setting_stops_the_service_naming_the_key(string key, string value)

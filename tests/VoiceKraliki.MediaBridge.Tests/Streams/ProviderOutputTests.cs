@@ -18,9 +18,32 @@ public sealed class ProviderOutputTests : IAsyncDisposable
     public ProviderOutputTests()
     {
         _sender = new FakeSender(_time);
-        _output = new ProviderOutput(_sender, WireEncoding.MuLaw, 8000, TimeSpan.FromSeconds(1), _time,
-            markDropped: _droppedMarks.Enqueue, frameSent: _ => { }, NullLogger.Instance);
-        _output.Start();
+        _output = Create(TimeSpan.Zero);
+    }
+
+    private ProviderOutput Create(TimeSpan playoutDelay)
+    {
+        var output = new ProviderOutput(_sender, WireEncoding.MuLaw, 8000, TimeSpan.FromSeconds(1), playoutDelay, _time,
+            new TimerFramePacer(_time).CreateClock(), markDropped: _droppedMarks.Enqueue, frameSent: _ => { }, NullLogger.Instance);
+        output.Start();
+        return output;
+    }
+
+    /// <summary>Moves the clock in 5 ms steps to <paramref name="until"/> (ms), queueing one frame at each listed time.</summary>
+    private async Task PlayAsync(ProviderOutput output, int until, params int[] queueAt)
+    {
+        for (var t = (int)_time.Elapsed.TotalMilliseconds; t < until; t += 5)
+        {
+            foreach (var _ in queueAt.Where(q => q == t))
+            {
+                await output.SendAudioAsync(Samples(160), 8000, CancellationToken.None);
+            }
+
+            await Settle();
+            _time.Advance(TimeSpan.FromMilliseconds(5));
+        }
+
+        await Settle();
     }
 
     public async ValueTask DisposeAsync() => await _output.DisposeAsync();
@@ -185,5 +208,38 @@ public sealed class ProviderOutputTests : IAsyncDisposable
 
         await more.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(_sender.Media <= 12);
+    }
+
+    [Fact]
+    public async Task Audio_trickling_in_real_time_gets_the_playout_delay_as_head_start_then_one_frame_every_20_ms_despite_its_jitter()
+    {
+        await using var output = Create(TimeSpan.FromMilliseconds(60));
+
+        // Frame k is queued at 20·k ms plus up to 50 ms of jitter (and two arrive together).
+        await PlayAsync(output, until: 400, queueAt: [0, 25, 50, 60, 120, 130, 130, 170, 200, 215]);
+
+        Assert.Equal(Enumerable.Range(0, 10).Select(k => TimeSpan.FromMilliseconds(60 + 20 * k)), _sender.Sent.Select(s => s.At));
+    }
+
+    [Fact]
+    public async Task Audio_queued_faster_than_real_time_starts_at_once()
+    {
+        await using var output = Create(TimeSpan.FromMilliseconds(60));
+
+        await output.SendAudioAsync(Samples(5 * 160), 8000, CancellationToken.None);
+        await PlayAsync(output, until: 100);
+
+        Assert.Equal(new[] { 0, 20, 40, 60, 80 }.Select(ms => TimeSpan.FromMilliseconds(ms)), _sender.Sent.Select(s => s.At));
+    }
+
+    [Fact]
+    public async Task A_frame_that_comes_after_its_slot_starts_a_new_run_with_a_new_head_start_instead_of_being_rushed()
+    {
+        await using var output = Create(TimeSpan.FromMilliseconds(60));
+
+        // Frame 1's slot is 80 ms; it comes at 100: a new run from 160. Frame 2 is then in time for its slot (180).
+        await PlayAsync(output, until: 300, queueAt: [0, 100, 170]);
+
+        Assert.Equal(new[] { 60, 160, 180 }.Select(ms => TimeSpan.FromMilliseconds(ms)), _sender.Sent.Select(s => s.At));
     }
 }
