@@ -5,6 +5,7 @@ using VoiceKraliki.CallState.Calls;
 using VoiceKraliki.CallState.Persistence;
 using VoiceKraliki.Contracts;
 using VoiceKraliki.ServiceDefaults.Data;
+using VoiceKraliki.ServiceDefaults.Messaging.Outbox;
 
 namespace VoiceKraliki.CallState.Events;
 
@@ -47,7 +48,7 @@ public interface ICallCommitObserver
 /// </summary>
 public sealed partial class CallEventProcessor(
     IDbContextFactory<CallStateDbContext> contexts,
-    OutboxSignal outboxSignal,
+    OutboxWriter outbox,
     MigrationRunner migrations,
     TimeProvider timeProvider,
     IEnumerable<ICallCommitObserver> commitObservers,
@@ -75,7 +76,7 @@ public sealed partial class CallEventProcessor(
                 var (result, committed) = await ProcessOnceAsync(callEvent, cancellationToken);
                 if (result.Outcome == CallEventOutcome.Applied)
                 {
-                    outboxSignal.Notify();
+                    outbox.Notify();
                 }
 
                 Log(result, callEvent);
@@ -153,7 +154,7 @@ public sealed partial class CallEventProcessor(
 
         if (decision.Outcome == TransitionOutcome.Applied)
         {
-            db.OutboxMessages.Add(OutboxMessageTypes.Create(ToStateChanged(e, decision), now));
+            db.OutboxMessages.Add(OutboxMessage.From(outbox.Create(ToStateChanged(e, decision), now)));
         }
 
         await db.SaveChangesAsync(cancellationToken);

@@ -7,8 +7,10 @@ using VoiceKraliki.CallState.Events;
 using VoiceKraliki.CallState.Metrics;
 using VoiceKraliki.CallState.Persistence;
 using VoiceKraliki.CallState.Reconciliation;
+using VoiceKraliki.Contracts;
 using VoiceKraliki.ServiceDefaults.Data;
 using VoiceKraliki.ServiceDefaults.Messaging;
+using VoiceKraliki.ServiceDefaults.Messaging.Outbox;
 using VoiceKraliki.ServiceDefaults.Redis;
 using VoiceKraliki.Telephony;
 
@@ -53,10 +55,8 @@ internal static class Extensions
     /// <summary>Exactly-once application of call events, and the outbox relay that announces the changes.</summary>
     private static void AddCallEventProcessing(this IHostApplicationBuilder builder)
     {
-        builder.AddValidatedOptions<OutboxOptions>(OutboxOptions.SectionName);
-        builder.Services.AddSingleton<OutboxSignal>();
+        builder.AddOutbox(types => types.Add<CallStateChanged>());
         builder.Services.AddSingleton<CallEventProcessor>();
-        builder.Services.AddHostedService<OutboxRelay>();
 
         // Told about every commit, in this order: metrics first, as they cost nothing; Redis may wait on its timeout.
         builder.Services.AddSingleton<CallMetrics>();

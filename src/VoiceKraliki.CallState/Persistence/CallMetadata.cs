@@ -30,7 +30,7 @@ public static class CallMetadata
         Set(json, ClientState, e.ClientState, applied);
         if (e.Recording is { } recording && (applied || !json.ContainsKey(Recording)))
         {
-            json[Recording] = JsonSerializer.SerializeToNode(recording, OutboxMessageTypes.JsonOptions);
+            json[Recording] = JsonSerializer.SerializeToNode(recording, JsonSerializerOptions.Web);
         }
 
         if (applied)

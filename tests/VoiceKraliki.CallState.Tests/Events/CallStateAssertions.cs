@@ -1,7 +1,9 @@
+using Microsoft.Extensions.DependencyInjection;
 using VoiceKraliki.CallState.Calls;
 using VoiceKraliki.CallState.Persistence;
 using VoiceKraliki.CallState.Tests.Persistence;
 using VoiceKraliki.Contracts;
+using VoiceKraliki.ServiceDefaults.Messaging.Outbox;
 
 namespace VoiceKraliki.CallState.Tests.Events;
 
@@ -65,7 +67,8 @@ internal static class CallStateAssertions
 
         var outbox = await host.OutboxAsync(callIds);
         Assert.Equal(applied.Count, outbox.Count);
-        var causes = outbox.Select(o => (CallStateChanged)OutboxMessageTypes.Read(o).Message).Select(m => m.CausedByEventId).Order();
+        var types = host.Services.GetRequiredService<OutboxEventTypes>();
+        var causes = outbox.Select(o => (CallStateChanged)types.Read(o.ToRow()).Message).Select(m => m.CausedByEventId).Order();
         Assert.Equal(applied.Select(t => t.EventId).Order(), causes);
 
         await using var db = host.NewDbContext();

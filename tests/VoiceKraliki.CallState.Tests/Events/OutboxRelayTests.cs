@@ -1,13 +1,18 @@
 using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using VoiceKraliki.CallState.Events;
 using VoiceKraliki.CallState.Tests.Persistence;
 using VoiceKraliki.Contracts;
+using VoiceKraliki.ServiceDefaults.Messaging.Outbox;
 using Xunit.Abstractions;
 
 namespace VoiceKraliki.CallState.Tests.Events;
 
-/// <summary>The relay of the real service publishing to the real broker, which tests stop and start.</summary>
+/// <summary>
+/// The shared outbox (ServiceDefaults' relay and writer) as the real service runs it, publishing to the real broker,
+/// which tests stop and start.
+/// </summary>
 [Collection(CallStateInfrastructureCollection.Name)]
 public sealed class OutboxRelayTests(CallStateInfrastructure infrastructure, ITestOutputHelper output)
 {
@@ -124,6 +129,104 @@ public sealed class OutboxRelayTests(CallStateInfrastructure infrastructure, ITe
             await delete.ExecuteNonQueryAsync();
         }
     }
+
+    [Fact]
+    public async Task An_event_enqueued_over_plain_Npgsql_is_published_once_its_transaction_commits_and_never_if_it_rolls_back()
+    {
+        await using var host = await CallStateHost.StartAsync(infrastructure);
+        await host.WaitUntilHealthyAsync();
+        var writer = host.Services.GetRequiredService<OutboxWriter>();
+        var dataSource = host.Services.GetRequiredService<NpgsqlDataSource>();
+        var tag = Tag();
+        var committed = StateChanged(CallEventStreams.TwilioId(tag, 0));
+        var rolledBack = StateChanged(CallEventStreams.TwilioId(tag, 1));
+
+        await using (var connection = await dataSource.OpenConnectionAsync())
+        {
+            await using (var transaction = await connection.BeginTransactionAsync())
+            {
+                await writer.EnqueueAsync(connection, transaction, rolledBack, CancellationToken.None);
+                await transaction.RollbackAsync();
+            }
+
+            await using (var transaction = await connection.BeginTransactionAsync())
+            {
+                await writer.EnqueueAsync(connection, transaction, committed, CancellationToken.None);
+                await transaction.CommitAsync();
+            }
+        }
+
+        writer.Notify();
+        await infrastructure.Published.WaitForAsync(new HashSet<string> { committed.ProviderCallId }, 1, TimeSpan.FromSeconds(30));
+        Assert.Equal([committed.EventId], infrastructure.Published.MessageIdsOf(committed.EventId));
+        Assert.Equal(committed, Assert.Single(infrastructure.Published.ForCall(committed.ProviderCallId)));
+
+        var outbox = await host.OutboxAsync([committed.ProviderCallId, rolledBack.ProviderCallId]);
+        var row = Assert.Single(outbox);
+        Assert.Equal((committed.EventId, nameof(CallStateChanged), 0), (row.Id, row.Type, row.Attempts));
+        await CallEventProcessorTests.Eventually(async () => (await host.OutboxAsync([committed.ProviderCallId])).Single().PublishedAt is not null);
+        Assert.Empty(infrastructure.Published.ForCall(rolledBack.ProviderCallId));
+    }
+
+    [Fact]
+    public async Task The_shared_outbox_schema_creates_the_table_call_state_migrated()
+    {
+        await using var host = await CallStateHost.StartAsync(infrastructure);
+        var schema = $"outbox_schema_{Tag()}";
+        await using var dataSource = NpgsqlDataSource.Create(infrastructure.Postgres);
+        await using (var create = dataSource.CreateCommand($"CREATE SCHEMA {schema}; SET search_path TO {schema}; {OutboxSchema.Sql} RESET search_path"))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        try
+        {
+            Assert.Equal(await DescribeOutboxAsync(dataSource, "public"), await DescribeOutboxAsync(dataSource, schema));
+        }
+        finally
+        {
+            await using var drop = dataSource.CreateCommand($"DROP SCHEMA {schema} CASCADE");
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
+    /// <summary>The columns (name, type, nullability, default) and index definitions of a schema's outbox_messages.</summary>
+    private static async Task<List<string>> DescribeOutboxAsync(NpgsqlDataSource dataSource, string schema)
+    {
+        var shape = new List<string>();
+        await using (var columns = dataSource.CreateCommand(
+                         """
+                         SELECT column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '-')
+                         FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'outbox_messages'
+                         ORDER BY ordinal_position
+                         """))
+        {
+            columns.Parameters.AddWithValue(schema);
+            await using var reader = await columns.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                shape.Add(reader.GetString(0));
+            }
+        }
+
+        await using (var indexes = dataSource.CreateCommand(
+                         "SELECT indexname || ': ' || replace(indexdef, $1 || '.', '') FROM pg_indexes WHERE schemaname = $1 AND tablename = 'outbox_messages' ORDER BY indexname"))
+        {
+            indexes.Parameters.AddWithValue(schema);
+            await using var reader = await indexes.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                shape.Add(reader.GetString(0));
+            }
+        }
+
+        Assert.NotEmpty(shape);
+        return shape;
+    }
+
+    private static CallStateChanged StateChanged(string providerCallId) => new(
+        Guid.CreateVersion7(), CallEventStreams.Now(), providerCallId, TelephonyProvider.Twilio, providerCallId,
+        CallStatus.Ringing, CallStatus.Answered, CallEndReason.None, CallDirection.Inbound, Guid.NewGuid(), null);
 
     private static async Task<int> AttemptsAsync(NpgsqlDataSource dataSource, Guid id)
     {

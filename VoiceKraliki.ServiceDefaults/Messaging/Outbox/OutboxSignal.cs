@@ -1,8 +1,9 @@
-namespace VoiceKraliki.CallState.Events;
+namespace VoiceKraliki.ServiceDefaults.Messaging.Outbox;
 
 /// <summary>
 /// Wakes this replica's <see cref="OutboxRelay"/> when a transaction has committed outbox rows, so an event
 /// is published within milliseconds instead of at the next poll. Signals coalesce: many commits, one wake-up.
+/// Services notify through <see cref="OutboxWriter.Notify"/>.
 /// </summary>
 public sealed class OutboxSignal
 {

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace VoiceKraliki.CallState.Events;
+namespace VoiceKraliki.ServiceDefaults.Messaging.Outbox;
 
 /// <summary>How the <see cref="OutboxRelay"/> publishes (section <c>Outbox</c>).</summary>
 public sealed class OutboxOptions

@@ -1,10 +1,12 @@
 using MassTransit;
-using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using VoiceKraliki.CallState.Persistence;
+using Npgsql;
+using NpgsqlTypes;
 using VoiceKraliki.ServiceDefaults.Data;
 
-namespace VoiceKraliki.CallState.Events;
+namespace VoiceKraliki.ServiceDefaults.Messaging.Outbox;
 
 /// <summary>
 /// Publishes the outbox. Each pass locks a batch of unpublished rows, oldest first, with
@@ -13,18 +15,39 @@ namespace VoiceKraliki.CallState.Events;
 /// message), and marks them published in the same transaction. A failed publish is counted on its row and
 /// retried with backoff, forever: a row is never dropped. Delivery is at least once (a crash between the
 /// broker's confirm and the commit republishes); the event id, which is also the message id, lets
-/// consumers de-duplicate.
+/// consumers de-duplicate. Before its first pass it waits for the service's migrations, when it has any.
 /// </summary>
 public sealed partial class OutboxRelay(
-    IDbContextFactory<CallStateDbContext> contexts,
+    NpgsqlDataSource dataSource,
     IBus bus,
+    OutboxEventTypes types,
     OutboxSignal signal,
-    MigrationRunner migrations,
     IOptions<OutboxOptions> options,
     TimeProvider timeProvider,
-    ILogger<OutboxRelay> logger) : BackgroundService
+    ILogger<OutboxRelay> logger,
+    MigrationRunner? migrations = null) : BackgroundService
 {
     private const int MaxErrorLength = 2000;
+
+    private const string SelectDue =
+        """
+        SELECT id, type, payload, created_at, attempts FROM outbox_messages
+        WHERE published_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
+        ORDER BY created_at, id
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED
+        """;
+
+    private const string MarkPublished =
+        """
+        UPDATE outbox_messages AS o
+        SET published_at = p.published_at, last_error = NULL, next_attempt_at = NULL
+        FROM unnest($1::uuid[], $2::timestamptz[]) AS p (id, published_at)
+        WHERE o.id = p.id
+        """;
+
+    private const string MarkFailed =
+        "UPDATE outbox_messages SET attempts = $2, last_error = $3, next_attempt_at = $4 WHERE id = $1";
 
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(250);
 
@@ -33,7 +56,11 @@ public sealed partial class OutboxRelay(
         var settings = options.Value;
         try
         {
-            await migrations.Completion.WaitAsync(stoppingToken);
+            if (migrations is not null)
+            {
+                await migrations.Completion.WaitAsync(stoppingToken);
+            }
+
             var failures = 0;
             while (!stoppingToken.IsCancellationRequested)
             {
@@ -70,31 +97,21 @@ public sealed partial class OutboxRelay(
     }
 
     /// <summary>One pass over at most a batch of due rows.</summary>
-    internal async Task<BatchResult> PublishBatchAsync(OutboxOptions settings, CancellationToken cancellationToken)
+    private async Task<BatchResult> PublishBatchAsync(OutboxOptions settings, CancellationToken cancellationToken)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var now = timeProvider.GetUtcNow();
-        var rows = await db.OutboxMessages
-            .FromSql(
-                $"""
-                 SELECT * FROM outbox_messages
-                 WHERE published_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= {now})
-                 ORDER BY created_at, id
-                 LIMIT {settings.BatchSize}
-                 FOR UPDATE SKIP LOCKED
-                 """)
-            .AsTracking()
-            .ToListAsync(cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var rows = await LockDueAsync(connection, transaction, settings.BatchSize, cancellationToken);
         if (rows.Count == 0)
         {
             await transaction.CommitAsync(cancellationToken);
             return new BatchResult(0, Failed: false);
         }
 
-        var published = 0;
-        var failed = false;
-        foreach (var row in rows)
+        var publishedIds = new List<Guid>(rows.Count);
+        var publishedAt = new List<DateTimeOffset>(rows.Count);
+        Failure? failure = null;
+        foreach (var (row, attempts) in rows)
         {
             if (cancellationToken.IsCancellationRequested)
             {
@@ -105,41 +122,82 @@ public sealed partial class OutboxRelay(
             try
             {
                 await PublishAsync(row, settings.PublishTimeout);
-                row.PublishedAt = timeProvider.GetUtcNow();
-                row.LastError = null;
-                row.NextAttemptAt = null;
-                published++;
+                publishedIds.Add(row.Id);
+                publishedAt.Add(timeProvider.GetUtcNow());
             }
             catch (Exception ex)
             {
-                row.Attempts++;
-                row.LastError = Describe(ex);
-                row.NextAttemptAt = timeProvider.GetUtcNow() + Backoff(row.Attempts, settings.MaxBackoff);
-                LogPublishFailed(logger, row.Id, row.Type, row.Attempts, row.LastError);
+                failure = new Failure(row.Id, attempts + 1, Describe(ex), timeProvider.GetUtcNow() + Backoff(attempts + 1, settings.MaxBackoff));
+                LogPublishFailed(logger, row.Id, row.Type, failure.Attempts, failure.Error);
                 // The broker is most likely down: the rest of the batch would only wait out its timeouts.
-                failed = true;
                 break;
             }
         }
 
         // Marked even while stopping, so that what the broker confirmed is not published again.
-        await db.SaveChangesAsync(CancellationToken.None);
+        await MarkAsync(connection, transaction, publishedIds, publishedAt, failure);
         await transaction.CommitAsync(CancellationToken.None);
-        if (published > 0)
+        if (publishedIds.Count > 0)
         {
-            LogPublished(logger, published);
+            LogPublished(logger, publishedIds.Count);
         }
 
-        return new BatchResult(published, failed);
+        return new BatchResult(publishedIds.Count, failure is not null);
+    }
+
+    private async Task<List<(OutboxMessageRow Row, int Attempts)>> LockDueAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, int batchSize, CancellationToken cancellationToken)
+    {
+        await using var select = new NpgsqlCommand(SelectDue, connection, transaction);
+        select.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = timeProvider.GetUtcNow() });
+        select.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batchSize });
+        var rows = new List<(OutboxMessageRow, int)>();
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var row = new OutboxMessageRow(
+                reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3));
+            rows.Add((row, reader.GetInt32(4)));
+        }
+
+        return rows;
+    }
+
+    private static async Task MarkAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, List<Guid> publishedIds, List<DateTimeOffset> publishedAt, Failure? failure)
+    {
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        if (publishedIds.Count > 0)
+        {
+            var published = new NpgsqlBatchCommand(MarkPublished);
+            published.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. publishedIds] });
+            published.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. publishedAt] });
+            batch.BatchCommands.Add(published);
+        }
+
+        if (failure is not null)
+        {
+            var failed = new NpgsqlBatchCommand(MarkFailed);
+            failed.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = failure.Id });
+            failed.Parameters.Add(new NpgsqlParameter<int> { TypedValue = failure.Attempts });
+            failed.Parameters.Add(new NpgsqlParameter<string> { TypedValue = failure.Error, NpgsqlDbType = NpgsqlDbType.Text });
+            failed.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = failure.NextAttemptAt });
+            batch.BatchCommands.Add(failed);
+        }
+
+        if (batch.BatchCommands.Count > 0)
+        {
+            await batch.ExecuteNonQueryAsync(CancellationToken.None);
+        }
     }
 
     /// <summary>
     /// Not cancelled by stopping, only by its timeout: a publish under way finishes and is marked, rather than
     /// being abandoned when the broker may already have it (the bus stops after this relay).
     /// </summary>
-    private async Task PublishAsync(OutboxMessage row, TimeSpan timeout)
+    private async Task PublishAsync(OutboxMessageRow row, TimeSpan timeout)
     {
-        var (message, type) = OutboxMessageTypes.Read(row);
+        var (message, type) = types.Read(row);
         using var deadline = new CancellationTokenSource(timeout, timeProvider);
         try
         {
@@ -165,7 +223,9 @@ public sealed partial class OutboxRelay(
         return text.Length <= MaxErrorLength ? text : text[..MaxErrorLength];
     }
 
-    internal readonly record struct BatchResult(int Published, bool Failed);
+    private readonly record struct BatchResult(int Published, bool Failed);
+
+    private sealed record Failure(Guid Id, int Attempts, string Error, DateTimeOffset NextAttemptAt);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Published {Count} outbox messages")]
     private static partial void LogPublished(ILogger logger, int count);
