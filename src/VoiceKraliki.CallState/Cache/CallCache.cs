@@ -19,6 +19,9 @@ namespace VoiceKraliki.CallState.Cache;
 /// Commits of one call can finish their writes out of order (two consumers, two replicas). Each snapshot is written
 /// under its version (the commit's <c>call_transitions.id</c>, which grows with commit order) and a Lua script moves
 /// the call's version pointer and live-set membership only forward, so an older write never undoes a newer one.
+/// Stuck-call detection changes a call without a transition: its flagged snapshot is written under the same
+/// transition's next slot (<see cref="SnapshotVersion"/>), so the unflagged write of that commit, landing later, can
+/// never hide the flag.
 /// </remarks>
 public sealed partial class CallCache(
     IRedisStore redis,
@@ -330,8 +333,16 @@ public sealed partial class CallCache(
         }
     }
 
-    private async Task WriteCoreAsync(CallView call, long version, CancellationToken cancellationToken)
+    /// <summary>
+    /// The version a snapshot is kept under: two slots per transition, the flagged one after the unflagged one. A
+    /// flag is only ever added within a transition (the next transition is a new state, unflagged, and larger).
+    /// </summary>
+    public static long SnapshotVersion(CallView call, long transitionVersion) =>
+        transitionVersion * 2 + (call.StuckSince is null ? 0 : 1);
+
+    private async Task WriteCoreAsync(CallView call, long transitionVersion, CancellationToken cancellationToken)
     {
+        var version = SnapshotVersion(call, transitionVersion);
         var versionText = version.ToString(CultureInfo.InvariantCulture);
         var ended = !CallView.IsLive(call.Status);
         var snapshotKey = SnapshotKey(call.ProviderCallId, versionText);

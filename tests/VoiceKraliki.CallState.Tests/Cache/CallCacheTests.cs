@@ -76,9 +76,9 @@ public sealed class CallCacheTests(CallStateInfrastructure infrastructure, ITest
         await cache.WriteAsync(completed, 900_000_002, None);
         await cache.WriteAsync(answered, 900_000_001, None);
 
-        Assert.Equal("900000002", await redis.GetAsync("call-state:call:" + callId));
+        Assert.Equal(Version(completed, 900_000_002), await redis.GetAsync("call-state:call:" + callId));
         Assert.Equal(completed, await SnapshotAsync(redis, callId));
-        Assert.Null(await redis.GetAsync($"call-state:snapshot:{callId}:900000001"));
+        Assert.Null(await redis.GetAsync($"call-state:snapshot:{callId}:{Version(answered, 900_000_001)}"));
         Assert.DoesNotContain(callId, await redis.SetMembersAsync("call-state:active:telnyx"));
         Assert.DoesNotContain(callId, await redis.SetMembersAsync("call-state:session:" + session));
 
@@ -88,8 +88,35 @@ public sealed class CallCacheTests(CallStateInfrastructure infrastructure, ITest
         Assert.Contains(other, await redis.SetMembersAsync("call-state:active:telnyx"));
         await cache.WriteAsync(completed with { ProviderCallId = other }, 900_000_002, None);
         Assert.DoesNotContain(other, await redis.SetMembersAsync("call-state:active:telnyx"));
-        Assert.Null(await redis.GetAsync($"call-state:snapshot:{other}:900000001"));
+        Assert.Null(await redis.GetAsync($"call-state:snapshot:{other}:{Version(answered, 900_000_001)}"));
     }
+
+    [Fact]
+    public async Task A_stuck_flag_is_not_hidden_by_its_own_commits_write_landing_after_it_and_the_next_transition_clears_it()
+    {
+        await using var host = await CallStateHost.StartAsync(infrastructure);
+        await WaitUntilServingAsync(host);
+        var cache = host.Services.GetRequiredService<CallCache>();
+        var redis = host.Services.GetRequiredService<IRedisStore>();
+        var t = CallView.Utc(Now());
+        var callId = "v3:" + Tag();
+        var ringing = new CallView(callId, null, TelephonyProvider.Telnyx, CallDirection.Outbound, CallStatus.Ringing, CallEndReason.None,
+            "+420600000001", "+420600000002", t, t, null, null, 1, null, null, null);
+        var flagged = ringing with { StuckSince = t.AddMinutes(2) };
+
+        // The detector flagged the call and refreshed Redis before the commit's own write (same transition) landed.
+        await cache.WriteAsync(flagged, 900_000_010, None);
+        await cache.WriteAsync(ringing, 900_000_010, None);
+        Assert.Equal(flagged, await SnapshotAsync(redis, callId));
+
+        // The call moves on: the next transition's snapshot, unflagged, replaces the flagged one.
+        var answered = ringing with { Status = CallStatus.Answered, UpdatedAt = t.AddMinutes(3), AnsweredAt = t.AddMinutes(3), AppliedTransitions = 2 };
+        await cache.WriteAsync(answered, 900_000_011, None);
+        Assert.Equal(answered, await SnapshotAsync(redis, callId));
+    }
+
+    private static string Version(CallView call, long transition) =>
+        CallCache.SnapshotVersion(call, transition).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     [Fact]
     public async Task With_Redis_down_events_apply_reads_come_from_Postgres_health_is_degraded_and_once_it_is_back_the_live_set_is_right_again()
