@@ -26,6 +26,7 @@ public static class ServiceDefaultsExtensions
         builder.AddVoiceKralikiTelemetry();
         builder.AddDefaultHealthChecks();
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<VoiceKraliki.ServiceDefaults.Http.BadRequestExceptionHandler>();
         builder.Services.AddServiceDiscoveryAndResilience();
         builder.AddVoiceKralikiAuthentication();
         return builder;

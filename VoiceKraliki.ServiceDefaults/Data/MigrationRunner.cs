@@ -9,27 +9,40 @@ using Npgsql;
 namespace VoiceKraliki.ServiceDefaults.Data;
 
 /// <summary>The hand-written SQL migrations embedded in a service's assembly.</summary>
-public sealed class MigrationSource(Assembly assembly)
+/// <summary>
+/// A service's migrations: its embedded <c>Migrations/*.sql</c>, plus any given in code (shared DDL such as the outbox
+/// table, so that it is written once), all applied in the order of their ids.
+/// </summary>
+public sealed class MigrationSource(Assembly assembly, IReadOnlyList<Migration>? fromCode = null)
 {
     public IReadOnlyList<Migration> Load()
     {
-        var migrations = new List<Migration>();
+        var migrations = new List<Migration>(fromCode ?? []);
         foreach (var name in assembly.GetManifestResourceNames()
-                     .Where(n => n.Contains(".Migrations.", StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
-                     .Order(StringComparer.Ordinal))
+                     .Where(n => n.Contains(".Migrations.", StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal)))
         {
             using var stream = assembly.GetManifestResourceStream(name)!;
             using var reader = new StreamReader(stream, Encoding.UTF8);
-            var sql = reader.ReadToEnd();
             var id = name[(name.IndexOf(".Migrations.", StringComparison.Ordinal) + ".Migrations.".Length)..^".sql".Length];
-            migrations.Add(new Migration(id, sql, Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(sql))).ToLowerInvariant()));
+            migrations.Add(Migration.Of(id, reader.ReadToEnd()));
         }
 
-        return migrations;
+        var duplicate = migrations.GroupBy(m => m.Id, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new InvalidOperationException($"Two migrations have the id '{duplicate.Key}'.");
+        }
+
+        return [.. migrations.OrderBy(m => m.Id, StringComparer.Ordinal)];
     }
 }
 
-public sealed record Migration(string Id, string Sql, string Checksum);
+/// <summary>One migration. Its checksum is recorded when it runs: once applied, its SQL must never change.</summary>
+public sealed record Migration(string Id, string Sql, string Checksum)
+{
+    public static Migration Of(string id, string sql) =>
+        new(id, sql, Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(sql))).ToLowerInvariant());
+}
 
 /// <summary>
 /// Applies migrations at start, retrying with backoff while the database is unreachable; the service

@@ -47,9 +47,9 @@ public static class PostgresExtensions
     /// <c>.Migrations.</c>, in name order, once each, under a Postgres advisory lock so that replicas
     /// starting together do not race. Adds a <c>migrations</c> health check that is unhealthy until done.
     /// </summary>
-    public static TBuilder AddMigrations<TBuilder>(this TBuilder builder, Assembly assembly) where TBuilder : IHostApplicationBuilder
+    public static TBuilder AddMigrations<TBuilder>(this TBuilder builder, Assembly assembly, params Migration[] fromCode) where TBuilder : IHostApplicationBuilder
     {
-        builder.Services.AddSingleton(new MigrationSource(assembly));
+        builder.Services.AddSingleton(new MigrationSource(assembly, fromCode));
         builder.Services.AddSingleton<MigrationRunner>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MigrationRunner>());
         builder.Services.AddHealthChecks().AddCheck<MigrationHealthCheck>("migrations");

@@ -4,11 +4,11 @@ namespace VoiceKraliki.ServiceDefaults.Messaging.Outbox;
 public static class OutboxSchema
 {
     /// <summary>
-    /// The canonical DDL of <c>outbox_messages</c> and its index. ServiceDefaults does not run it: a service that
-    /// adds the outbox pastes it, verbatim, into a migration file of its own (<c>Migrations/NNNN_outbox.sql</c>,
-    /// applied by <c>AddMigrations</c>), because a migration that has run must never change and this constant
-    /// may. It is idempotent (<c>IF NOT EXISTS</c>), and call-state's <c>0002_calls.sql</c> created the same table.
-    /// A later change to the table is a new migration in every service that has it, and a change here.
+    /// The DDL of <c>outbox_messages</c> and its index. A service adds it to its migrations with
+    /// <see cref="Migration"/> (<c>AddMigrations(assembly, OutboxSchema.Migration("0004_outbox"))</c>), so it is
+    /// written once. <b>Frozen</b>: a migration's checksum is recorded when it runs, so changing this text would fail
+    /// every service that has applied it; a change to the table is a new migration. It is idempotent
+    /// (<c>IF NOT EXISTS</c>); call-state's <c>0002_calls.sql</c> created the same table before this existed.
     /// </summary>
     public const string Sql =
         """
@@ -27,4 +27,7 @@ public static class OutboxSchema
         CREATE INDEX IF NOT EXISTS ix_outbox_messages_unpublished ON outbox_messages (created_at, id)
             WHERE published_at IS NULL;
         """;
+
+    /// <summary>The outbox table as a migration with the given id (its place among the service's own migrations).</summary>
+    public static Data.Migration Migration(string id) => Data.Migration.Of(id, Sql);
 }
