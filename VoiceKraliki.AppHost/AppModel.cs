@@ -19,6 +19,7 @@ public static class AppModel
     private const string MediaStreams = "MediaStreams";
     private const string Recording = "Recording";
     private const string Agent = "Agent";
+    private const string Compliance = "Compliance";
 
     public static void Configure(IDistributedApplicationBuilder builder)
     {
@@ -56,7 +57,8 @@ public static class AppModel
             .WithPublicBaseUrlDefault(gateway);
 
         var compliance = builder.AddProject(ComplianceName, "VoiceKraliki.Compliance")
-            .WithReferenceAndWait(complianceDb, messaging);
+            .WithReferenceAndWait(complianceDb, redis, messaging)
+            .WithConfigurationSection(Compliance);
 
         var alerting = builder.AddProject(AlertingName, "VoiceKraliki.Alerting")
             .WithReferenceAndWait(alertingDb, messaging);

@@ -19,16 +19,22 @@ public sealed class DevCredentials
     /// <summary>Shared by webhook-ingress (signs media-stream tokens into TwiML) and media-bridge (checks them).</summary>
     public string? StreamTokenSigningKey { get; set; }
 
+    /// <summary>The compliance service's key for hashing phone numbers (<c>Compliance:SubjectKey</c>).</summary>
+    public string? ComplianceSubjectKey { get; set; }
+
     /// <summary>Reads the file and generates (and saves) whichever key is needed but missing.</summary>
-    public static DevCredentials LoadOrCreate(string path, bool needApiKey, bool needSigningKey, bool needStreamKey = false) =>
+    public static DevCredentials LoadOrCreate(
+        string path, bool needApiKey, bool needSigningKey, bool needStreamKey = false, bool needSubjectKey = false) =>
         SecretFile.LoadOrCreate<DevCredentials>(
             path,
-            c => (needApiKey && c.ApiKey is null) || (needSigningKey && c.JwtSigningKey is null) || (needStreamKey && c.StreamTokenSigningKey is null),
+            c => (needApiKey && c.ApiKey is null) || (needSigningKey && c.JwtSigningKey is null) || (needStreamKey && c.StreamTokenSigningKey is null)
+                 || (needSubjectKey && c.ComplianceSubjectKey is null),
             c => new DevCredentials
             {
                 ApiKey = c.ApiKey ?? (needApiKey ? ApiKeyPrefix + SecretFile.Base64Url(RandomNumberGenerator.GetBytes(32)) : null),
                 JwtSigningKey = c.JwtSigningKey ?? (needSigningKey ? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) : null),
                 StreamTokenSigningKey = c.StreamTokenSigningKey ?? (needStreamKey ? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) : null),
+                ComplianceSubjectKey = c.ComplianceSubjectKey ?? (needSubjectKey ? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) : null),
             });
 }
 
@@ -39,6 +45,7 @@ internal static class DevCredentialSetup
 {
     public const string StreamTokenKeyIngress = "Webhooks:Voice:StreamTokenSigningKey";
     public const string StreamTokenKeyMedia = "MediaStreams:TokenSigningKey";
+    public const string ComplianceSubjectKey = "Compliance:SubjectKey";
 
     /// <summary>
     /// Fills in <c>Auth:ApiKeys</c> and <c>Auth:Jwt</c> with generated local credentials where the user configured none,
@@ -63,13 +70,19 @@ internal static class DevCredentialSetup
             });
         }
 
-        if (!needApiKey && !needSigningKey && !needStreamKey)
+        var needSubjectKey = string.IsNullOrWhiteSpace(configuration[ComplianceSubjectKey]);
+        if (!needApiKey && !needSigningKey && !needStreamKey && !needSubjectKey)
         {
             return new DevCredentialSet(null, null, filePath);
         }
 
-        var credentials = DevCredentials.LoadOrCreate(filePath, needApiKey, needSigningKey, needStreamKey);
+        var credentials = DevCredentials.LoadOrCreate(filePath, needApiKey, needSigningKey, needStreamKey, needSubjectKey);
         var values = new Dictionary<string, string?>();
+        if (needSubjectKey)
+        {
+            values[ComplianceSubjectKey] = credentials.ComplianceSubjectKey;
+        }
+
         if (needStreamKey)
         {
             values[StreamTokenKeyIngress] = credentials.StreamTokenSigningKey;

@@ -1,3 +1,4 @@
+using VoiceKraliki.Compliance.Apis;
 using VoiceKraliki.Compliance.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -9,6 +10,9 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapServiceInfoApi("/api/compliance");
+app.MapConsentApi();
+app.MapDecisionsApi();
+app.MapAuditApi();
 
 app.Run();
 

@@ -11,6 +11,8 @@ public class StartupValidationTests
     {
         ["ConnectionStrings:postgres-compliance"] = "Host=127.0.0.1;Port=1;Database=compliance;Username=u;Password=p",
         ["ConnectionStrings:messaging"] = "amqp://u:p@127.0.0.1:1",
+        ["ConnectionStrings:redis"] = "127.0.0.1:1",
+        ["Compliance:SubjectKey"] = Convert.ToBase64String(new byte[32]),
         ["Auth:ApiKeys:0:Key"] = "vk_test_0123456789abcdef",
         ["Auth:ApiKeys:0:Roles"] = "admin",
     };
@@ -45,6 +47,8 @@ public class StartupValidationTests
     [Theory]
     [InlineData("ConnectionStrings:postgres-compliance")]
     [InlineData("ConnectionStrings:messaging")]
+    [InlineData("ConnectionStrings:redis")]
+    [InlineData("Compliance:SubjectKey")]
     public void A_missing_setting_stops_the_service_naming_the_key(string key)
     {
         var settings = new Dictionary<string, string?>(ValidSettings) { [key] = "" };
@@ -65,5 +69,16 @@ public class StartupValidationTests
         var migrations = new VoiceKraliki.ServiceDefaults.Data.MigrationSource(typeof(Program).Assembly).Load();
         Assert.Equal("0001_inbox", migrations[0].Id);
         Assert.Contains("CREATE TABLE IF NOT EXISTS inbox_messages", migrations[0].Sql);
+    }
+
+    [Theory]
+    [InlineData("Compliance:SubjectKey", "c2hvcnQ=")]
+    [InlineData("Compliance:SubjectKey", "not base64!")]
+    [InlineData("Compliance:DecisionCacheTtl", "00:00:00")]
+    [InlineData("Compliance:MaxEvidenceBytes", "10")]
+    public void A_bad_compliance_setting_stops_the_service_naming_the_key(string key, string value)
+    {
+        var settings = new Dictionary<string, string?>(ValidSettings) { [key] = value };
+        Assert.Contains(key, Messages(StartWith(settings)));
     }
 }

@@ -1,6 +1,15 @@
 using MassTransit;
+using VoiceKraliki.Compliance.Apis;
+using VoiceKraliki.Compliance.Audit;
+using VoiceKraliki.Compliance.Consent;
+using VoiceKraliki.Compliance.Decisions;
+using VoiceKraliki.Compliance.Regions;
+using VoiceKraliki.Contracts;
+using VoiceKraliki.ServiceDefaults.Auth;
 using VoiceKraliki.ServiceDefaults.Data;
 using VoiceKraliki.ServiceDefaults.Messaging;
+using VoiceKraliki.ServiceDefaults.Messaging.Outbox;
+using VoiceKraliki.ServiceDefaults.Redis;
 
 namespace VoiceKraliki.Compliance.Extensions;
 
@@ -10,8 +19,21 @@ internal static class Extensions
 
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
+        builder.AddValidatedOptions<ComplianceOptions>(ComplianceOptions.SectionName);
         builder.AddPostgres(DatabaseConnectionName);
-        builder.AddMigrations(typeof(Extensions).Assembly);
+        builder.AddMigrations(typeof(Extensions).Assembly, OutboxSchema.Migration("0004_outbox"));
+        builder.AddRedis();
         builder.AddEventBus(bus => bus.AddConsumers(typeof(Extensions).Assembly));
+        builder.AddOutbox(types => types.Add<ConsentChanged>());
+        builder.AddAuditLog();
+
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(ConsentApi.ReadPolicy, p => p.RequireRole(Roles.Service, Roles.ComplianceOfficer, Roles.Admin));
+
+        // Consent and the decisions made from it.
+        builder.Services.AddSingleton(RegionDirectory.Shared);
+        builder.Services.AddSingleton<DecisionCache>();
+        builder.Services.AddSingleton<ConsentStore>();
+        builder.Services.AddSingleton<DecisionService>();
     }
 }

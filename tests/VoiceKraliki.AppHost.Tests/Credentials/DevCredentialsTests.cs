@@ -39,6 +39,19 @@ public sealed class DevCredentialsTests : IDisposable
     }
 
     [Fact]
+    public void The_compliance_subject_key_is_generated_once_and_kept()
+    {
+        var path = Path.Combine(_folder, DevCredentials.FileName);
+
+        var first = DevCredentials.LoadOrCreate(path, needApiKey: true, needSigningKey: false, needSubjectKey: true);
+        var again = DevCredentials.LoadOrCreate(path, needApiKey: true, needSigningKey: true, needSubjectKey: true);
+
+        // Changing it would orphan every stored consent, so a later run must find the same one.
+        Assert.Equal(32, Convert.FromBase64String(first.ComplianceSubjectKey!).Length);
+        Assert.Equal(first.ComplianceSubjectKey, again.ComplianceSubjectKey);
+    }
+
+    [Fact]
     public async Task The_operator_token_is_a_valid_HS256_token_with_the_operator_role_for_12_hours()
     {
         var key = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));

@@ -1,0 +1,83 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using VoiceKraliki.Compliance.Tests.Support;
+using VoiceKraliki.ServiceDefaults.Auth;
+using VoiceKraliki.ServiceDefaults.Data;
+
+namespace VoiceKraliki.Compliance.Tests.Consent;
+
+/// <summary>The real compliance service (its own Program) over one test's database and the real Redis and RabbitMQ.</summary>
+public sealed class ComplianceServiceHost : IAsyncDisposable
+{
+    public const string ServiceApiKey = "vk_test_service_0123456789abcd";
+
+    private readonly WebApplicationFactory<Program> _factory;
+
+    private ComplianceServiceHost(WebApplicationFactory<Program> factory, TestDatabase database)
+    {
+        _factory = factory;
+        Database = database;
+    }
+
+    public TestDatabase Database { get; }
+
+    public IServiceProvider Services => _factory.Services;
+
+    public static async Task<ComplianceServiceHost> StartAsync(ComplianceInfrastructure infrastructure)
+    {
+        var database = await infrastructure.CreateDatabaseAsync();
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:postgres-compliance"] = database.ConnectionString,
+            ["ConnectionStrings:redis"] = infrastructure.Redis,
+            ["ConnectionStrings:messaging"] = infrastructure.Messaging,
+            ["Compliance:SubjectKey"] = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray()),
+            ["Auth:ApiKeys:0:Key"] = ComplianceInfrastructure.TestApiKey,
+            ["Auth:ApiKeys:0:Roles"] = Roles.ComplianceOfficer,
+            ["Auth:ApiKeys:1:Key"] = ComplianceInfrastructure.OperatorApiKey,
+            ["Auth:ApiKeys:1:Roles"] = Roles.Operator,
+            ["Auth:ApiKeys:2:Key"] = ServiceApiKey,
+            ["Auth:ApiKeys:2:Roles"] = Roles.Service,
+            ["Outbox:PollInterval"] = "00:00:00.200",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        {
+            foreach (var (key, value) in settings)
+            {
+                web.UseSetting(key, value);
+            }
+        });
+        var host = new ComplianceServiceHost(factory, database);
+        try
+        {
+            _ = factory.Server;
+            await factory.Services.GetRequiredService<MigrationRunner>().Completion.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
+
+        return host;
+    }
+
+    public HttpClient CreateClient(string? apiKey = ComplianceInfrastructure.TestApiKey)
+    {
+        var client = _factory.CreateClient();
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Add(ApiKeyAuthenticationHandler.HeaderName, apiKey);
+        }
+
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _factory.DisposeAsync();
+        await Database.DisposeAsync();
+    }
+}
