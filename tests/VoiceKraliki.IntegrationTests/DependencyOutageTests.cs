@@ -19,10 +19,11 @@ public sealed class DependencyOutageTests(SystemFixture system, ITestOutputHelpe
     /// <summary>
     /// webhook-ingress carries on without Redis (rate limits and replay protection per replica, in
     /// memory): it reports Degraded and stays in rotation, so that no genuine webhook is refused.
-    /// call-state too: Postgres is its truth and Redis only its fast tier, so it reads from Postgres.
+    /// call-state too: Postgres is its truth and Redis only its fast tier, so it reads from Postgres; and compliance,
+    /// whose decisions are only cached there.
     /// </summary>
     [Theory]
-    [InlineData("redis", new string[0], new[] { "call-state", "webhook-ingress" }, new[] { "compliance" })]
+    [InlineData("redis", new string[0], new[] { "call-state", "webhook-ingress", "compliance" }, new[] { "media-bridge" })]
     [InlineData("postgres", new[] { "call-state", "compliance", "alerting" }, new string[0], new[] { "webhook-ingress" })]
     [InlineData("messaging", new[] { "call-state", "webhook-ingress", "media-bridge", "compliance", "alerting" }, new string[0], new[] { "gateway" })]
     public async Task A_stopped_server_makes_its_dependents_unhealthy_and_they_recover_when_it_returns(

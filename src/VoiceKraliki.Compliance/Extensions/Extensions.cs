@@ -1,4 +1,5 @@
 using MassTransit;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using VoiceKraliki.Compliance.Apis;
 using VoiceKraliki.Compliance.Audit;
 using VoiceKraliki.Compliance.Consent;
@@ -22,7 +23,8 @@ internal static class Extensions
         builder.AddValidatedOptions<ComplianceOptions>(ComplianceOptions.SectionName);
         builder.AddPostgres(DatabaseConnectionName);
         builder.AddMigrations(typeof(Extensions).Assembly, OutboxSchema.Migration("0004_outbox"));
-        builder.AddRedis();
+        // Only the decision cache is in Redis: without it decisions come from Postgres, so the service is degraded, not down.
+        builder.AddRedis(failureStatus: HealthStatus.Degraded);
         builder.AddEventBus(bus => bus.AddConsumers(typeof(Extensions).Assembly));
         builder.AddOutbox(types => types.Add<ConsentChanged>());
         builder.AddAuditLog();
