@@ -15,6 +15,8 @@ namespace VoiceKraliki.Compliance.Apis;
 /// </summary>
 public static class ConsentApi
 {
+    private static readonly JsonElement EmptyEvidence = JsonSerializer.SerializeToElement(new Dictionary<string, string>());
+
     /// <summary>Services read consent state; compliance officers and admins too.</summary>
     public const string ReadPolicy = "compliance:consent-read";
 
@@ -249,7 +251,7 @@ public static class ConsentApi
     {
         if (value is not { } evidence || evidence.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
         {
-            return JsonDocument.Parse("{}").RootElement.Clone();
+            return EmptyEvidence;
         }
 
         if (evidence.ValueKind != JsonValueKind.Object)
