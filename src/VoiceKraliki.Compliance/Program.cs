@@ -12,6 +12,7 @@ app.MapDefaultEndpoints();
 app.MapServiceInfoApi("/api/compliance");
 app.MapConsentApi();
 app.MapDecisionsApi();
+app.MapPoliciesApi();
 app.MapAuditApi();
 
 app.Run();

@@ -31,7 +31,8 @@ public class StartupValidationTests
 
     private static string Messages(Exception exception)
     {
-        var all = new List<string>();
+        // The whole chain, stack included, so that a start that failed for another reason says which.
+        var all = new List<string> { exception.ToString() };
         for (Exception? e = exception; e is not null; e = e.InnerException)
         {
             all.Add(e.Message);
@@ -76,9 +77,18 @@ public class StartupValidationTests
     [InlineData("Compliance:SubjectKey", "not base64!")]
     [InlineData("Compliance:DecisionCacheTtl", "00:00:00")]
     [InlineData("Compliance:MaxEvidenceBytes", "10")]
+    [InlineData("Compliance:Retention:Regions:EU:Recordings:AfterDays", "0")]
+    [InlineData("Compliance:Retention:Regions:EU:Recordings:Action", "shred")]
     public void A_bad_compliance_setting_stops_the_service_naming_the_key(string key, string value)
     {
         var settings = new Dictionary<string, string?>(ValidSettings) { [key] = value };
         Assert.Contains(key, Messages(StartWith(settings)));
+    }
+
+    [Fact]
+    public void A_retention_policy_for_an_unknown_region_stops_the_service_naming_it()
+    {
+        var settings = new Dictionary<string, string?>(ValidSettings) { ["Compliance:Retention:Regions:Atlantis:Recordings:AfterDays"] = "30" };
+        Assert.Contains("Compliance:Retention:Regions:Atlantis: unknown region", Messages(StartWith(settings)));
     }
 }

@@ -5,6 +5,7 @@ using VoiceKraliki.Compliance.Audit;
 using VoiceKraliki.Compliance.Consent;
 using VoiceKraliki.Compliance.Decisions;
 using VoiceKraliki.Compliance.Regions;
+using VoiceKraliki.Compliance.Retention;
 using VoiceKraliki.Contracts;
 using VoiceKraliki.ServiceDefaults.Auth;
 using VoiceKraliki.ServiceDefaults.Data;
@@ -21,6 +22,7 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddValidatedOptions<ComplianceOptions>(ComplianceOptions.SectionName);
+        builder.AddValidatedOptions<RetentionOptions>(RetentionOptions.SectionName);
         builder.AddPostgres(DatabaseConnectionName);
         builder.AddMigrations(typeof(Extensions).Assembly, OutboxSchema.Migration("0004_outbox"));
         // Only the decision cache is in Redis: without it decisions come from Postgres, so the service is degraded, not down.
@@ -37,5 +39,9 @@ internal static class Extensions
         builder.Services.AddSingleton<DecisionCache>();
         builder.Services.AddSingleton<ConsentStore>();
         builder.Services.AddSingleton<DecisionService>();
+
+        // Retention policies: in force from configuration, audited when they change.
+        builder.Services.AddSingleton<PolicyRegistry>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PolicyRegistry>());
     }
 }

@@ -14,19 +14,28 @@ public sealed class ComplianceServiceHost : IAsyncDisposable
 
     private readonly WebApplicationFactory<Program> _factory;
 
-    private ComplianceServiceHost(WebApplicationFactory<Program> factory, TestDatabase database)
+    private readonly bool _ownsDatabase;
+
+    private ComplianceServiceHost(WebApplicationFactory<Program> factory, TestDatabase database, bool ownsDatabase)
     {
         _factory = factory;
         Database = database;
+        _ownsDatabase = ownsDatabase;
     }
 
     public TestDatabase Database { get; }
 
     public IServiceProvider Services => _factory.Services;
 
-    public static async Task<ComplianceServiceHost> StartAsync(ComplianceInfrastructure infrastructure)
+    /// <summary>
+    /// Starts the service on a new database, or on <paramref name="database"/> (a restart: the caller keeps it), with
+    /// <paramref name="overrides"/> on top of the test settings.
+    /// </summary>
+    public static async Task<ComplianceServiceHost> StartAsync(
+        ComplianceInfrastructure infrastructure, TestDatabase? database = null, params (string Key, string? Value)[] overrides)
     {
-        var database = await infrastructure.CreateDatabaseAsync();
+        var ownsDatabase = database is null;
+        database ??= await infrastructure.CreateDatabaseAsync();
         var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:postgres-compliance"] = database.ConnectionString,
@@ -42,6 +51,11 @@ public sealed class ComplianceServiceHost : IAsyncDisposable
             ["Outbox:PollInterval"] = "00:00:00.200",
             ["Logging:LogLevel:Default"] = "Warning",
         };
+        foreach (var (key, value) in overrides)
+        {
+            settings[key] = value;
+        }
+
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
             foreach (var (key, value) in settings)
@@ -49,7 +63,7 @@ public sealed class ComplianceServiceHost : IAsyncDisposable
                 web.UseSetting(key, value);
             }
         });
-        var host = new ComplianceServiceHost(factory, database);
+        var host = new ComplianceServiceHost(factory, database, ownsDatabase);
         try
         {
             _ = factory.Server;
@@ -78,6 +92,9 @@ public sealed class ComplianceServiceHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _factory.DisposeAsync();
-        await Database.DisposeAsync();
+        if (_ownsDatabase)
+        {
+            await Database.DisposeAsync();
+        }
     }
 }
