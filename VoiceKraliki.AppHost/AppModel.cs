@@ -63,6 +63,10 @@ public static class AppModel
         var alerting = builder.AddProject(AlertingName, "VoiceKraliki.Alerting")
             .WithReferenceAndWait(alertingDb, messaging);
 
+        // Recording:Policy=Compliance asks compliance about every stream. Referenced, not waited for: media-bridge
+        // serves streams without it and records nothing while compliance cannot answer.
+        mediaBridge.WithReference(compliance);
+
         gateway
             .WithReferenceAndWait(webhookIngress, mediaBridge, callState, compliance, alerting)
             .WithProxyRoute("webhooks", webhookIngress, "/webhooks/{**catch-all}")

@@ -4,7 +4,7 @@ using VoiceKraliki.AppHost.Infrastructure;
 
 namespace VoiceKraliki.AppHost.Credentials;
 
-/// <summary>The admin API key and JWT signing key generated for local use, kept in <c>dev-credentials.json</c>.</summary>
+/// <summary>The admin and service API keys and the signing keys generated for local use, kept in <c>dev-credentials.json</c>.</summary>
 public sealed class DevCredentials
 {
     public const string FileName = "dev-credentials.json";
@@ -13,6 +13,9 @@ public sealed class DevCredentials
     public const string Audience = "voicekraliki";
 
     public string? ApiKey { get; set; }
+
+    /// <summary>The key services call each other's APIs with (role <c>service</c>): media-bridge asks compliance with it.</summary>
+    public string? ServiceApiKey { get; set; }
 
     public string? JwtSigningKey { get; set; }
 
@@ -24,14 +27,15 @@ public sealed class DevCredentials
 
     /// <summary>Reads the file and generates (and saves) whichever key is needed but missing.</summary>
     public static DevCredentials LoadOrCreate(
-        string path, bool needApiKey, bool needSigningKey, bool needStreamKey = false, bool needSubjectKey = false) =>
+        string path, bool needApiKey, bool needSigningKey, bool needStreamKey = false, bool needSubjectKey = false, bool needServiceKey = false) =>
         SecretFile.LoadOrCreate<DevCredentials>(
             path,
             c => (needApiKey && c.ApiKey is null) || (needSigningKey && c.JwtSigningKey is null) || (needStreamKey && c.StreamTokenSigningKey is null)
-                 || (needSubjectKey && c.ComplianceSubjectKey is null),
+                 || (needSubjectKey && c.ComplianceSubjectKey is null) || (needServiceKey && c.ServiceApiKey is null),
             c => new DevCredentials
             {
                 ApiKey = c.ApiKey ?? (needApiKey ? ApiKeyPrefix + SecretFile.Base64Url(RandomNumberGenerator.GetBytes(32)) : null),
+                ServiceApiKey = c.ServiceApiKey ?? (needServiceKey ? ApiKeyPrefix + SecretFile.Base64Url(RandomNumberGenerator.GetBytes(32)) : null),
                 JwtSigningKey = c.JwtSigningKey ?? (needSigningKey ? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) : null),
                 StreamTokenSigningKey = c.StreamTokenSigningKey ?? (needStreamKey ? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) : null),
                 ComplianceSubjectKey = c.ComplianceSubjectKey ?? (needSubjectKey ? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) : null),
@@ -46,10 +50,12 @@ internal static class DevCredentialSetup
     public const string StreamTokenKeyIngress = "Webhooks:Voice:StreamTokenSigningKey";
     public const string StreamTokenKeyMedia = "MediaStreams:TokenSigningKey";
     public const string ComplianceSubjectKey = "Compliance:SubjectKey";
+    public const string RecordingComplianceApiKey = "Recording:ComplianceApiKey";
 
     /// <summary>
     /// Fills in <c>Auth:ApiKeys</c> and <c>Auth:Jwt</c> with generated local credentials where the user configured none,
-    /// so that every service gets them through the <c>Auth</c> section.
+    /// so that every service gets them through the <c>Auth</c> section. Generated API keys are an admin key (for the
+    /// user) and a service key, which media-bridge gets as <c>Recording:ComplianceApiKey</c> unless that is configured.
     /// </summary>
     public static DevCredentialSet Apply(IConfigurationManager configuration, string filePath, TimeProvider time)
     {
@@ -76,7 +82,7 @@ internal static class DevCredentialSetup
             return new DevCredentialSet(null, null, filePath);
         }
 
-        var credentials = DevCredentials.LoadOrCreate(filePath, needApiKey, needSigningKey, needStreamKey, needSubjectKey);
+        var credentials = DevCredentials.LoadOrCreate(filePath, needApiKey, needSigningKey, needStreamKey, needSubjectKey, needServiceKey: needApiKey);
         var values = new Dictionary<string, string?>();
         if (needSubjectKey)
         {
@@ -94,6 +100,13 @@ internal static class DevCredentialSetup
             values["Auth:ApiKeys:0:Key"] = credentials.ApiKey;
             values["Auth:ApiKeys:0:Roles"] = "admin";
             values["Auth:ApiKeys:0:Name"] = "local-admin";
+            values["Auth:ApiKeys:1:Key"] = credentials.ServiceApiKey;
+            values["Auth:ApiKeys:1:Roles"] = "service";
+            values["Auth:ApiKeys:1:Name"] = "local-service";
+            if (string.IsNullOrWhiteSpace(configuration[RecordingComplianceApiKey]))
+            {
+                values[RecordingComplianceApiKey] = credentials.ServiceApiKey;
+            }
         }
 
         string? token = null;

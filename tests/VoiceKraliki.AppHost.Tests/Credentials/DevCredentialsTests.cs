@@ -3,6 +3,7 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using VoiceKraliki.AppHost.Credentials;
 using VoiceKraliki.AppHost.Testing;
+using VoiceKraliki.AppHost.Tests.Support;
 
 namespace VoiceKraliki.AppHost.Tests.Credentials;
 
@@ -49,6 +50,62 @@ public sealed class DevCredentialsTests : IDisposable
         // Changing it would orphan every stored consent, so a later run must find the same one.
         Assert.Equal(32, Convert.FromBase64String(first.ComplianceSubjectKey!).Length);
         Assert.Equal(first.ComplianceSubjectKey, again.ComplianceSubjectKey);
+    }
+
+    [Fact]
+    public void The_service_api_key_is_generated_once_kept_and_unlike_the_admin_key()
+    {
+        var path = Path.Combine(_folder, DevCredentials.FileName);
+
+        var before = DevCredentials.LoadOrCreate(path, needApiKey: true, needSigningKey: false);
+        var first = DevCredentials.LoadOrCreate(path, needApiKey: true, needSigningKey: false, needServiceKey: true);
+        var again = DevCredentials.LoadOrCreate(path, needApiKey: true, needSigningKey: true, needServiceKey: true);
+
+        // A credentials file from before the service key gets one added, and keeps its admin key.
+        Assert.Null(before.ServiceApiKey);
+        Assert.Equal(before.ApiKey, first.ApiKey);
+        Assert.Matches("^vk_dev_[A-Za-z0-9_-]{43}$", first.ServiceApiKey);
+        Assert.NotEqual(first.ApiKey, first.ServiceApiKey);
+        Assert.Equal(first.ServiceApiKey, again.ServiceApiKey);
+    }
+
+    [Fact]
+    public async Task Without_api_keys_configured_media_bridge_asks_compliance_with_the_generated_service_key()
+    {
+        await using var model = BuiltModel.Create(new() { StateDirectory = _folder });
+        var saved = DevCredentials.LoadOrCreate(Path.Combine(_folder, DevCredentials.FileName), needApiKey: true, needSigningKey: false);
+
+        var environment = model.Environment(AppModel.MediaBridgeName);
+
+        Assert.Equal(saved.ServiceApiKey, environment["Auth__ApiKeys__1__Key"]);
+        Assert.Equal("service", environment["Auth__ApiKeys__1__Roles"]);
+        Assert.Equal("local-service", environment["Auth__ApiKeys__1__Name"]);
+        Assert.Equal(model.App.DevApiKey, environment["Auth__ApiKeys__0__Key"]);
+        Assert.Equal(saved.ServiceApiKey, environment["Recording__ComplianceApiKey"]);
+        Assert.Equal($"http://127.0.0.1:{model.Project(AppModel.ComplianceName).Ports[0]}", environment["services__compliance__http__0"]);
+        // The policy stays the operator's choice: nothing here turns recording on.
+        Assert.False(environment.ContainsKey("Recording__Policy"));
+        // Compliance knows the key (every service gets the Auth section).
+        Assert.Equal(saved.ServiceApiKey, model.Environment(AppModel.ComplianceName)["Auth__ApiKeys__1__Key"]);
+    }
+
+    [Fact]
+    public async Task A_configured_compliance_api_key_or_configured_api_keys_are_left_alone()
+    {
+        await using (var configuredKey = BuiltModel.Create(new() { Configuration = { ["Recording:ComplianceApiKey"] = "configured-service-key-0123456789" } }))
+        {
+            var environment = configuredKey.Environment(AppModel.MediaBridgeName);
+            Assert.Equal("configured-service-key-0123456789", environment["Recording__ComplianceApiKey"]);
+            Assert.Equal("service", environment["Auth__ApiKeys__1__Roles"]);
+        }
+
+        await using var configuredKeys = BuiltModel.Create(new()
+        {
+            Configuration = { ["Auth:ApiKeys:0:Key"] = "configured-key-0123456789", ["Auth:ApiKeys:0:Roles"] = "admin" },
+        });
+        var media = configuredKeys.Environment(AppModel.MediaBridgeName);
+        Assert.False(media.ContainsKey("Auth__ApiKeys__1__Key"));
+        Assert.False(media.ContainsKey("Recording__ComplianceApiKey"));
     }
 
     [Fact]

@@ -29,7 +29,10 @@ public sealed class SystemFixture(IMessageSink diagnostics) : IAsyncLifetime
 
     public DistributedApplication App { get; private set; } = null!;
 
-    /// <summary>Where media-bridge writes recordings (every stream is recorded in this system: Recording:Policy=Allow).</summary>
+    /// <summary>
+    /// Where media-bridge writes recordings. Recording:Policy=Compliance: a stream is recorded when compliance allows its
+    /// parties (two numbers in US one-party states need nothing; an EU number needs its consent on file).
+    /// </summary>
     public string RecordingDirectory { get; } = Directory.CreateTempSubdirectory("vk-it-recordings-").FullName;
 
     /// <summary>Error lines the resources printed, with the resource's name.</summary>
@@ -50,7 +53,10 @@ public sealed class SystemFixture(IMessageSink diagnostics) : IAsyncLifetime
                 ["Telephony:Telnyx:PublicKey"] = TelnyxSigner.PublicKeyBase64,
                 ["Webhooks:Voice:StreamTokenSigningKey"] = Convert.ToBase64String(StreamTokenKey),
                 ["MediaStreams:TokenSigningKey"] = Convert.ToBase64String(StreamTokenKey),
-                ["Recording:Policy"] = "Allow",
+                ["Recording:Policy"] = "Compliance",
+                // The AppHost hands media-bridge its generated service key for compliance. The first decisions meet a
+                // cold compliance on the two cores that run the whole system, so they get the longest time allowed.
+                ["Recording:ComplianceTimeout"] = "00:00:04",
                 ["Recording:Directory"] = RecordingDirectory,
                 // Test agents listen on loopback; a stream names its agent with the agentUrl parameter.
                 ["Agent:AllowedHosts:0"] = "127.0.0.1",
@@ -75,6 +81,18 @@ public sealed class SystemFixture(IMessageSink diagnostics) : IAsyncLifetime
     {
         await App.DisposeAsync();
         Directory.Delete(RecordingDirectory, recursive: true);
+    }
+
+    /// <summary>What a service has logged so far (all its replicas), from the AppHost's log files.</summary>
+    public string ServiceLog(string service)
+    {
+        var logs = Path.Combine(App.StateDirectory, "logs");
+        return string.Concat(Directory.EnumerateFiles(logs, service + "*.log").Order(StringComparer.Ordinal).Select(path =>
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(file);
+            return reader.ReadToEnd();
+        }));
     }
 
     public string Describe() => string.Join("; ", App.GetResources().Select(r => $"{r.Name}: {r.State} {r.Message}"));

@@ -12,8 +12,8 @@ public sealed record RecordingDecision(bool Allowed, string Basis, string Reason
 
 /// <summary>
 /// Decides, when a stream starts, whether it may be recorded. The recorder asks once per stream and records only on
-/// an explicit yes; a policy that fails counts as a no. The compliance-backed policy (consent and all-party rules)
-/// replaces <see cref="ConfiguredRecordingPolicy"/> by registering itself as this interface.
+/// an explicit yes; a policy that fails counts as a no. A policy registered as this interface before
+/// <c>AddMediaSinks()</c> replaces <see cref="ConfiguredRecordingPolicy"/>.
 /// </summary>
 public interface IRecordingPolicy
 {
@@ -21,18 +21,28 @@ public interface IRecordingPolicy
 }
 
 /// <summary>
-/// The operator's standing decision from <c>Recording:Policy</c>, until compliance can decide per call:
-/// <c>Deny</c> (default) records nothing; <c>Allow</c> records everything; <c>AllowWhenRequested</c> records a
-/// stream whose parameters say <c>record=true</c> (parameters come from our own TwiML or Call Control command, never
-/// from the caller) or whose call id starts with one of <c>Recording:AllowedCallIdPrefixes</c>.
+/// The policy <c>Recording:Policy</c> chooses: <c>Deny</c> (default) records nothing; <c>Allow</c> records everything;
+/// <c>AllowWhenRequested</c> records a stream whose parameters say <c>record=true</c> (parameters come from our own
+/// TwiML or Call Control command, never from the caller) or whose call id starts with one of
+/// <c>Recording:AllowedCallIdPrefixes</c>; <c>Compliance</c> asks the compliance service per stream
+/// (<see cref="ComplianceRecordingPolicy"/>).
 /// </summary>
-public sealed class ConfiguredRecordingPolicy(IOptionsMonitor<RecordingOptions> options) : IRecordingPolicy
+/// <param name="compliance">Only used in <c>Compliance</c> mode; without it that mode records nothing.</param>
+public sealed class ConfiguredRecordingPolicy(
+    IOptionsMonitor<RecordingOptions> options, ComplianceRecordingPolicy? compliance = null) : IRecordingPolicy
 {
     public const string RecordParameter = "record";
 
     public ValueTask<RecordingDecision> DecideAsync(MediaStreamInfo stream, CancellationToken cancellationToken)
     {
         var current = options.CurrentValue;
+        if (current.Policy == RecordingPolicyMode.Compliance)
+        {
+            return compliance is null
+                ? ValueTask.FromResult(RecordingDecision.Deny(ComplianceRecordingPolicy.UnavailableBasis, "no compliance client is registered"))
+                : compliance.DecideAsync(stream, cancellationToken);
+        }
+
         var decision = current.Policy switch
         {
             RecordingPolicyMode.Allow =>
