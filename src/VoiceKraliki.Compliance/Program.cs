@@ -13,6 +13,7 @@ app.MapServiceInfoApi("/api/compliance");
 app.MapConsentApi();
 app.MapDecisionsApi();
 app.MapPoliciesApi();
+app.MapRequestsApi();
 app.MapAuditApi();
 
 app.Run();

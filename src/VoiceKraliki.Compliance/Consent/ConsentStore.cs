@@ -76,6 +76,54 @@ public sealed partial class ConsentStore(
         return recorded;
     }
 
+    /// <summary>
+    /// Erases a number's subject (GDPR Art. 17): its given consents are first withdrawn (so that every decision and
+    /// service learns of it through <c>ConsentChanged</c>, and the withdrawal is audited), then the subject and all its
+    /// events are deleted; the audit entries keep only the subject's random id, which nothing links to the number any
+    /// more. Returns the number of consent events deleted.
+    /// </summary>
+    public async Task<int> EraseAsync(PhoneNumber number, CancellationToken cancellationToken)
+    {
+        var given = await GivenTypesAsync(number, cancellationToken);
+        if (given.Count > 0)
+        {
+            await RecordAsync(number, [.. given.Select(type => new NewConsentEvent(number, type, ConsentVocabulary.Withdrawn, "UNKNOWN",
+                "data_subject_request", JsonSerializer.SerializeToElement(new Dictionary<string, string>()), "Erasure at the data subject's request", null))],
+                "data-subject-request", cancellationToken);
+        }
+
+        int deleted;
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+        {
+            var subject = await FindSubjectAsync(connection, HashOf(number), cancellationToken);
+            if (subject is null)
+            {
+                return 0;
+            }
+
+            await using (var count = new NpgsqlCommand("SELECT count(*) FROM consent_events WHERE subject_id = $1", connection, transaction))
+            {
+                count.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = subject.Value });
+                deleted = (int)(long)(await count.ExecuteScalarAsync(cancellationToken))!;
+            }
+
+            await using (var delete = new NpgsqlCommand("DELETE FROM subjects WHERE subject_id = $1", connection, transaction))
+            {
+                delete.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = subject.Value });
+                await delete.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await audit.AppendAsync(connection, transaction, new AuditRecord(
+                "subject.erased", "data-subject-request", subject.Value.ToString(),
+                new Dictionary<string, object?> { ["consentEventsDeleted"] = deleted }), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        await decisions.InvalidateAsync(HashOf(number), cancellationToken);
+        return deleted;
+    }
+
     /// <summary>Every event and the current state per type, for a number; null if nothing was ever recorded for it.</summary>
     public async Task<ConsentState?> StateAsync(PhoneNumber number, CancellationToken cancellationToken)
     {

@@ -5,6 +5,7 @@ using VoiceKraliki.Compliance.Audit;
 using VoiceKraliki.Compliance.Consent;
 using VoiceKraliki.Compliance.Decisions;
 using VoiceKraliki.Compliance.Regions;
+using VoiceKraliki.Compliance.Requests;
 using VoiceKraliki.Compliance.Retention;
 using VoiceKraliki.Contracts;
 using VoiceKraliki.ServiceDefaults.Auth;
@@ -23,12 +24,17 @@ internal static class Extensions
     {
         builder.AddValidatedOptions<ComplianceOptions>(ComplianceOptions.SectionName);
         builder.AddValidatedOptions<RetentionOptions>(RetentionOptions.SectionName);
+        builder.AddValidatedOptions<RequestOptions>(RequestOptions.SectionName);
         builder.AddPostgres(DatabaseConnectionName);
         builder.AddMigrations(typeof(Extensions).Assembly, OutboxSchema.Migration("0004_outbox"));
         // Only the decision cache is in Redis: without it decisions come from Postgres, so the service is degraded, not down.
         builder.AddRedis(failureStatus: HealthStatus.Degraded);
         builder.AddEventBus(bus => bus.AddConsumers(typeof(Extensions).Assembly));
-        builder.AddOutbox(types => types.Add<ConsentChanged>());
+        builder.AddOutbox(types => types
+            .Add<ConsentChanged>()
+            .Add<DataErasureRequested>()
+            .Add<DataExportRequested>()
+            .Add<DataSubjectRequestAtRisk>());
         builder.AddAuditLog();
 
         builder.Services.AddAuthorizationBuilder()
@@ -43,5 +49,9 @@ internal static class Extensions
         // Retention policies: in force from configuration, audited when they change.
         builder.Services.AddSingleton<PolicyRegistry>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PolicyRegistry>());
+
+        // Data-subject requests across the services, and their deadlines.
+        builder.Services.AddSingleton<RequestStore>();
+        builder.Services.AddHostedService<RequestDeadlineMonitor>();
     }
 }

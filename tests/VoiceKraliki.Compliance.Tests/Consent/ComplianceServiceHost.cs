@@ -1,3 +1,5 @@
+extern alias apphost;
+
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -68,6 +70,10 @@ public sealed class ComplianceServiceHost : IAsyncDisposable
         {
             _ = factory.Server;
             await factory.Services.GetRequiredService<MigrationRunner>().Completion.WaitAsync(TimeSpan.FromSeconds(60));
+
+            // The bus starts in the background (the service must start while the broker is down): until its receive
+            // endpoints have bound their queues, an event published by the service itself would find no queue.
+            await apphost::VoiceKraliki.AppHost.Testing.HealthWait.UntilHealthyAsync(factory.Services, TimeSpan.FromSeconds(60));
         }
         catch
         {
