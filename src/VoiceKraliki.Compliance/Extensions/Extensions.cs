@@ -34,7 +34,7 @@ internal static class Extensions
             .Add<ConsentChanged>()
             .Add<DataErasureRequested>()
             .Add<DataExportRequested>()
-            .Add<DataSubjectRequestAtRisk>());
+            .Add<DataSubjectRequestEndangered>());
         builder.AddAuditLog();
 
         builder.Services.AddAuthorizationBuilder()

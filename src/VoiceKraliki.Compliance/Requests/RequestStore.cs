@@ -224,7 +224,7 @@ public sealed partial class RequestStore(
             var request = (await ReadAsync(connection, transaction, id, cancellationToken))!;
             var pending = request.Parts.Where(p => p.CompletedAt is null).Select(p => p.Service).ToList();
             await outbox.EnqueueAsync(connection, transaction,
-                new DataSubjectRequestAtRisk(Guid.CreateVersion7(), now, id.ToString(), id, kind, dueBy, pending), cancellationToken);
+                new DataSubjectRequestEndangered(Guid.CreateVersion7(), now, id.ToString(), id, kind, dueBy, pending), cancellationToken);
             await audit.AppendAsync(connection, transaction, Step(id, kind, "at-risk", "compliance-service",
                 new Dictionary<string, object?> { ["pending"] = pending, ["dueBy"] = dueBy }), cancellationToken);
             LogAtRisk(logger, kind, id, dueBy, string.Join(", ", pending));

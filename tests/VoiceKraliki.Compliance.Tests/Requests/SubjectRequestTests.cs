@@ -85,14 +85,14 @@ public sealed class SubjectRequestTests(ComplianceInfrastructure infrastructure)
         var request = await CreateAsync(officer, "erasure");
 
         await Eventually(async () => await host.Database.ScalarAsync<long>(
-            "SELECT count(*) FROM outbox_messages WHERE type = 'DataSubjectRequestAtRisk' AND published_at IS NOT NULL") == 1);
+            "SELECT count(*) FROM outbox_messages WHERE type = 'DataSubjectRequestEndangered' AND published_at IS NOT NULL") == 1);
         var payload = JsonDocument.Parse(await host.Database.ScalarAsync<string>(
-            "SELECT payload::text FROM outbox_messages WHERE type = 'DataSubjectRequestAtRisk'")).RootElement;
+            "SELECT payload::text FROM outbox_messages WHERE type = 'DataSubjectRequestEndangered'")).RootElement;
         Assert.Equal(request, payload.GetProperty("requestId").GetGuid());
         // Compliance's own part may or may not have answered by then; the archive never does.
         Assert.Contains("billing-archive", payload.GetProperty("pendingServices").EnumerateArray().Select(s => s.GetString()));
         await Task.Delay(1000);
-        Assert.Equal(1L, await host.Database.ScalarAsync<long>("SELECT count(*) FROM outbox_messages WHERE type = 'DataSubjectRequestAtRisk'"));
+        Assert.Equal(1L, await host.Database.ScalarAsync<long>("SELECT count(*) FROM outbox_messages WHERE type = 'DataSubjectRequestEndangered'"));
         var status = JsonDocument.Parse(await officer.GetStringAsync($"/api/compliance/requests/{request}")).RootElement;
         Assert.Equal("pending", status.GetProperty("status").GetString());
     }

@@ -4,7 +4,7 @@ namespace VoiceKraliki.Contracts;
 /// A data-subject request (export or erasure) may miss its legal deadline: services have not answered and little time
 /// is left. Published once per request, for alerting.
 /// </summary>
-public sealed record DataSubjectRequestAtRisk(
+public sealed record DataSubjectRequestEndangered(
     Guid EventId,
     DateTimeOffset OccurredAt,
     string CorrelationId,
