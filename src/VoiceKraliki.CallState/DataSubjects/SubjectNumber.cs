@@ -1,6 +1,5 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.RegularExpressions;
+using VoiceKraliki.Contracts;
 
 namespace VoiceKraliki.CallState.DataSubjects;
 
@@ -39,14 +38,7 @@ public static partial class SubjectNumber
     /// The answer's event id: the same for the same request, every time (a name-based UUID, RFC 9562 §5.8 layout), so a
     /// redelivered request produces the same event and the receiver's inbox keeps one.
     /// </summary>
-    public static Guid CompletionEventId(string kind, Guid requestId)
-    {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{ServiceName}/{kind}/{requestId:D}"));
-        var bytes = hash.AsSpan(0, 16);
-        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80);
-        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
-        return new Guid(bytes, bigEndian: true);
-    }
+    public static Guid CompletionEventId(string kind, Guid requestId) => NameBasedGuid.Create($"{ServiceName}/{kind}/{requestId:D}");
 
     [GeneratedRegex(@"^\+[1-9][0-9]{7,14}$", RegexOptions.CultureInvariant)]
     private static partial Regex E164();

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using MassTransit;
 using VoiceKraliki.Compliance.Consent;
@@ -50,14 +48,7 @@ public sealed partial class ComplianceErasureConsumer(ConsentStore consents, Tim
     }
 
     /// <summary>The same answer id for the same request, so a redelivered request produces the same event.</summary>
-    internal static Guid AnswerId(Guid requestId, string kind)
-    {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{ServiceName}/{kind}-completed/{requestId:D}"));
-        var bytes = hash.AsSpan(0, 16);
-        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80);
-        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
-        return new Guid(bytes, bigEndian: true);
-    }
+    internal static Guid AnswerId(Guid requestId, string kind) => NameBasedGuid.Create($"{ServiceName}/{kind}-completed/{requestId:D}");
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Erasure request {RequestId}: {Erased} consent event(s) deleted")]
     private static partial void LogErased(ILogger logger, Guid requestId, int erased);

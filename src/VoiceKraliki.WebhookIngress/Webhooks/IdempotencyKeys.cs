@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using VoiceKraliki.Contracts;
 using VoiceKraliki.Telephony.Events;
 
@@ -37,14 +35,5 @@ public static class IdempotencyKeys
     }
 
     /// <summary>A name-based UUID (version 8, SHA-256) of provider and key.</summary>
-    public static Guid EventId(TelephonyProvider provider, string key)
-    {
-        var input = Encoding.UTF8.GetBytes($"{provider}|{key}");
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(input, hash);
-        var bytes = hash[..16];
-        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80);
-        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
-        return new Guid(bytes, bigEndian: true);
-    }
+    public static Guid EventId(TelephonyProvider provider, string key) => NameBasedGuid.Create($"{provider}|{key}");
 }

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using MassTransit;
 using VoiceKraliki.Contracts;
 
@@ -36,14 +34,7 @@ public sealed partial class RecordingErasureConsumer(
     }
 
     /// <summary>The same id for the same request, every time (a name-based UUID, RFC 9562 §5.8 layout).</summary>
-    internal static Guid CompletionEventId(Guid requestId)
-    {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{ServiceName}/data-erasure-completed/{requestId:D}"));
-        var bytes = hash.AsSpan(0, 16);
-        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80);
-        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
-        return new Guid(bytes, bigEndian: true);
-    }
+    internal static Guid CompletionEventId(Guid requestId) => NameBasedGuid.Create($"{ServiceName}/data-erasure-completed/{requestId:D}");
 
     // The number is personal data: only the request id is logged.
     [LoggerMessage(Level = LogLevel.Information, Message = "Erasure request {RequestId}: {Erased} recording(s) deleted")]
