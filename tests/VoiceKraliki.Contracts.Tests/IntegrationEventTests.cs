@@ -14,7 +14,7 @@ public class IntegrationEventTests
     {
         "CallEventReceived", "CallStateChanged", "WebhookRejected", "MediaStreamStarted", "MediaStreamEnded",
         "MediaQualityReported", "ConsentChanged", "RetentionExpired", "DataErasureRequested", "DataErasureCompleted",
-        "DataExportRequested", "DataExportCompleted", "AlertFired", "AlertResolved", "ProviderHealthChanged",
+        "DataExportRequested", "DataExportCompleted", "AlertFired", "AlertResolved", "ProviderHealthChanged", "RetentionEnforced",
     };
 
     [Theory]

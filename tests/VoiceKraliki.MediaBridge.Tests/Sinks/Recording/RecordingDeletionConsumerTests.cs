@@ -48,11 +48,41 @@ public sealed class RecordingDeletionConsumerTests : IAsyncLifetime
 
         await PublishAndWaitAsync(expired);
         Assert.Equal(Files(b1), _recorder.Folder.Files());
+        var answer = await EnforcedAsync(expired, affected: 2);
+        Assert.Equal(RetentionEnforced.IdFor("media-bridge", expired.EventId), answer.EventId);
+        Assert.Equal(("media-bridge", "recording", CallA, "delete"), (answer.Service, answer.DataCategory, answer.ResourceId, answer.Action));
+        Assert.Equal(expired.CorrelationId, answer.CorrelationId);
 
         await PublishAndWaitAsync(expired, times: 2);
         Assert.Equal(Files(b1), _recorder.Folder.Files());
         Assert.DoesNotContain(a1 + ".wav", _recorder.Folder.Files());
         Assert.DoesNotContain(a2 + ".wav", _recorder.Folder.Files());
+        Assert.Equal(answer.EventId, (await EnforcedAsync(expired, affected: 0)).EventId);
+    }
+
+    [Fact]
+    public async Task Retention_asking_to_anonymize_audio_deletes_it_since_audio_cannot_be_anonymized()
+    {
+        await _recorder.RecordAsync(Info(callId: CallA));
+        var expired = Retention("recording", CallA) with { Action = "anonymize" };
+
+        await PublishAndWaitAsync(expired);
+
+        Assert.Empty(_recorder.Folder.Files());
+        Assert.Equal("delete", (await EnforcedAsync(expired, affected: 1)).Action);
+    }
+
+    [Fact]
+    public async Task Retention_naming_no_resource_fails_to_the_error_queue_and_is_not_answered()
+    {
+        var a1 = await _recorder.RecordAsync(Info(callId: CallA));
+        var expired = Retention("recording", " ");
+
+        await _bus.Bus.Publish(expired);
+
+        Assert.True(await _bus.Consumed.Any<RetentionExpired>(c => c.Context.Message.EventId == expired.EventId && c.Exception != null));
+        Assert.False(await _bus.Published.Any<RetentionEnforced>(p => p.Context.Message.RetentionEventId == expired.EventId));
+        Assert.Equal(Files(a1), _recorder.Folder.Files());
     }
 
     [Fact]
@@ -73,9 +103,11 @@ public sealed class RecordingDeletionConsumerTests : IAsyncLifetime
     {
         var a1 = await _recorder.RecordAsync(Info(callId: CallA));
 
-        await PublishAndWaitAsync(Retention(category, CallA));
+        var expired = Retention(category, CallA);
+        await PublishAndWaitAsync(expired);
 
         Assert.Equal(Files(a1), _recorder.Folder.Files());
+        Assert.False(await _bus.Published.Any<RetentionEnforced>(p => p.Context.Message.RetentionEventId == expired.EventId));
     }
 
     [Fact]
@@ -140,7 +172,14 @@ public sealed class RecordingDeletionConsumerTests : IAsyncLifetime
     private static Dictionary<string, string> Numbers(string from, string to) => new() { ["from"] = from, ["to"] = to };
 
     private static RetentionExpired Retention(string category, string resourceId) =>
-        new(Guid.NewGuid(), DateTimeOffset.UtcNow, resourceId, category, "eu", resourceId, DateTimeOffset.UtcNow.AddDays(-1));
+        new(Guid.NewGuid(), DateTimeOffset.UtcNow, resourceId, category, "EU", resourceId, DateTimeOffset.UtcNow.AddDays(-1), "delete", Guid.NewGuid());
+
+    private async Task<RetentionEnforced> EnforcedAsync(RetentionExpired expired, int affected)
+    {
+        Assert.True(await _bus.Published.Any<RetentionEnforced>(p => p.Context.Message.RetentionEventId == expired.EventId && p.Context.Message.ItemsAffected == affected));
+        return _bus.Published.Select<RetentionEnforced>(p => p.Context.Message.RetentionEventId == expired.EventId && p.Context.Message.ItemsAffected == affected)
+            .First().Context.Message;
+    }
 
     private static DataErasureRequested Erasure(string phoneNumber) =>
         new(Guid.NewGuid(), DateTimeOffset.UtcNow, "dsr-" + Guid.NewGuid().ToString("N")[..8], Guid.NewGuid(), phoneNumber, DateTimeOffset.UtcNow.AddDays(30));
