@@ -14,6 +14,7 @@ app.MapConsentApi();
 app.MapDecisionsApi();
 app.MapPoliciesApi();
 app.MapRequestsApi();
+app.MapRetentionApi();
 app.MapAuditApi();
 
 app.Run();

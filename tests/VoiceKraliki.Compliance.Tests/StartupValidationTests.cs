@@ -79,6 +79,12 @@ public class StartupValidationTests
     [InlineData("Compliance:MaxEvidenceBytes", "10")]
     [InlineData("Compliance:Retention:Regions:EU:Recordings:AfterDays", "0")]
     [InlineData("Compliance:Retention:Regions:EU:Recordings:Action", "shred")]
+    [InlineData("Compliance:Retention:Regions:EU:Recordings:Action", "anonymize")]
+    [InlineData("Compliance:Retention:Sweep:Interval", "00:00:00")]
+    [InlineData("Compliance:Retention:Sweep:PollInterval", "01:00:00")]
+    [InlineData("Compliance:Retention:Sweep:BatchSize", "0")]
+    [InlineData("Compliance:Retention:Sweep:ConfirmationTimeout", "00:00:00")]
+    [InlineData("Compliance:Retention:Sweep:RecordingHolders", "Media Bridge")]
     public void A_bad_compliance_setting_stops_the_service_naming_the_key(string key, string value)
     {
         var settings = new Dictionary<string, string?>(ValidSettings) { [key] = value };

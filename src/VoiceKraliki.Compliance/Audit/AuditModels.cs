@@ -23,6 +23,8 @@ public static class AuditKinds
     public const string Decision = "decision";
     public const string PolicyChanged = "policy.changed";
     public const string RetentionDeleted = "retention.deleted";
+    public const string RetentionAnonymized = "retention.anonymized";
+    public const string RetentionSwept = "retention.swept";
     public const string RequestStep = "request.step";
 }
 

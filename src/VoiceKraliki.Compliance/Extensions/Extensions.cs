@@ -24,6 +24,7 @@ internal static class Extensions
     {
         builder.AddValidatedOptions<ComplianceOptions>(ComplianceOptions.SectionName);
         builder.AddValidatedOptions<RetentionOptions>(RetentionOptions.SectionName);
+        builder.AddValidatedOptions<RetentionSweepOptions>(RetentionSweepOptions.SectionName);
         builder.AddValidatedOptions<RequestOptions>(RequestOptions.SectionName);
         builder.AddPostgres(DatabaseConnectionName);
         builder.AddMigrations(typeof(Extensions).Assembly, OutboxSchema.Migration("0004_outbox"));
@@ -34,7 +35,8 @@ internal static class Extensions
             .Add<ConsentChanged>()
             .Add<DataErasureRequested>()
             .Add<DataExportRequested>()
-            .Add<DataSubjectRequestEndangered>());
+            .Add<DataSubjectRequestEndangered>()
+            .Add<RetentionExpired>());
         builder.AddAuditLog();
 
         builder.Services.AddAuthorizationBuilder()
@@ -49,6 +51,13 @@ internal static class Extensions
         // Retention policies: in force from configuration, audited when they change.
         builder.Services.AddSingleton<PolicyRegistry>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PolicyRegistry>());
+
+        // Retention enforced: an inventory of what each call left, and sweeps (one instance at a time) that send what
+        // is past its policy to the services holding it.
+        builder.Services.AddSingleton<RetentionInventory>();
+        builder.Services.AddSingleton<RetentionSweeps>();
+        builder.Services.AddSingleton<RetentionSweeper>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RetentionSweeper>());
 
         // Data-subject requests across the services, and their deadlines.
         builder.Services.AddSingleton<RequestStore>();

@@ -91,11 +91,45 @@ public sealed class RetentionOptions : IValidatableObject
                 }
             }
 
+            if (policy.Recordings.Action != RetentionRule.Delete)
+            {
+                yield return new ValidationResult($"{key}:Recordings:Action must be 'delete': audio cannot be anonymized.", [nameof(Regions)]);
+            }
+
             if (policy.Recordings.AfterDays > policy.CallMetadata.AfterDays)
             {
                 yield return new ValidationResult($"{key}: recordings cannot outlive the call record they belong to (Recordings:AfterDays > CallMetadata:AfterDays).", [nameof(Regions)]);
             }
         }
+    }
+
+    /// <summary>The rule for one category (<see cref="VoiceKraliki.Contracts.DataCategories"/>) of a region's policy.</summary>
+    public static RetentionRule RuleFor(RegionPolicy policy, string category)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        return category switch
+        {
+            VoiceKraliki.Contracts.DataCategories.Recording => policy.Recordings,
+            VoiceKraliki.Contracts.DataCategories.Transcript => policy.Transcripts,
+            VoiceKraliki.Contracts.DataCategories.CallMetadata => policy.CallMetadata,
+            _ => throw new ArgumentOutOfRangeException(nameof(category), category, "Not a data category."),
+        };
+    }
+
+    /// <summary>
+    /// The rule that governs a call's data of one category: of its two parties' regions, the one whose policy acts
+    /// first; on a tie, deleting wins over anonymizing. Returns that region with its rule.
+    /// </summary>
+    public (Region Region, RetentionRule Rule) Governing(string category, Region from, Region to)
+    {
+        var a = RuleFor(For(from), category);
+        var b = RuleFor(For(to), category);
+        if (a.AfterDays != b.AfterDays)
+        {
+            return a.AfterDays < b.AfterDays ? (from, a) : (to, b);
+        }
+
+        return a.Action == RetentionRule.Delete || b.Action != RetentionRule.Delete ? (from, a) : (to, b);
     }
 
     private static RegionPolicy Policy(int recordings, int transcripts, int metadata, bool anonymizeMetadata, string basis) => new()

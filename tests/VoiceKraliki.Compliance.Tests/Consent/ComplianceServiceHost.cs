@@ -2,6 +2,7 @@ extern alias apphost;
 
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using VoiceKraliki.Compliance.Tests.Support;
 using VoiceKraliki.ServiceDefaults.Auth;
@@ -33,8 +34,13 @@ public sealed class ComplianceServiceHost : IAsyncDisposable
     /// Starts the service on a new database, or on <paramref name="database"/> (a restart: the caller keeps it), with
     /// <paramref name="overrides"/> on top of the test settings.
     /// </summary>
+    public static Task<ComplianceServiceHost> StartAsync(
+        ComplianceInfrastructure infrastructure, TestDatabase? database = null, params (string Key, string? Value)[] overrides) =>
+        StartAsync(infrastructure, clock: null, database, overrides);
+
+    /// <summary>As above, with <paramref name="clock"/> (when not null) as the service's <see cref="TimeProvider"/>.</summary>
     public static async Task<ComplianceServiceHost> StartAsync(
-        ComplianceInfrastructure infrastructure, TestDatabase? database = null, params (string Key, string? Value)[] overrides)
+        ComplianceInfrastructure infrastructure, TimeProvider? clock, TestDatabase? database, params (string Key, string? Value)[] overrides)
     {
         var ownsDatabase = database is null;
         database ??= await infrastructure.CreateDatabaseAsync();
@@ -63,6 +69,11 @@ public sealed class ComplianceServiceHost : IAsyncDisposable
             foreach (var (key, value) in settings)
             {
                 web.UseSetting(key, value);
+            }
+
+            if (clock is not null)
+            {
+                web.ConfigureTestServices(services => services.AddSingleton(clock));
             }
         });
         var host = new ComplianceServiceHost(factory, database, ownsDatabase);

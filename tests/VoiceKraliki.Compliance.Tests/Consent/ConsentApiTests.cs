@@ -86,7 +86,7 @@ public sealed class ConsentApiTests(ComplianceInfrastructure infrastructure)
         await hammer;
 
         // Every change went to the bus through the outbox (22 events), and consents and decisions are in the audit log.
-        await Eventually(async () => await host.Database.ScalarAsync<long>(
+        await Wait.Until(async () => await host.Database.ScalarAsync<long>(
             "SELECT count(*) FROM outbox_messages WHERE type = 'ConsentChanged' AND published_at IS NOT NULL") == 22);
         Assert.Equal(11L, await host.Database.ScalarAsync<long>("SELECT count(*) FROM audit_entries WHERE kind = 'consent.given'"));
         Assert.Equal(11L, await host.Database.ScalarAsync<long>("SELECT count(*) FROM audit_entries WHERE kind = 'consent.withdrawn'"));
@@ -200,15 +200,5 @@ public sealed class ConsentApiTests(ComplianceInfrastructure infrastructure)
         Assert.Equal(HttpStatusCode.Forbidden, (await operatorClient.GetAsync(Decision(Berlin, NewYork))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await service.GetAsync(Decision(Berlin, NewYork))).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await service.GetAsync($"/api/compliance/consents/events/{Guid.NewGuid()}/receipt")).StatusCode);
-    }
-
-    private static async Task Eventually(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 20 s");
-            await Task.Delay(100);
-        }
     }
 }

@@ -84,7 +84,7 @@ public sealed class SubjectRequestTests(ComplianceInfrastructure infrastructure)
 
         var request = await CreateAsync(officer, "erasure");
 
-        await Eventually(async () => await host.Database.ScalarAsync<long>(
+        await Wait.Until(async () => await host.Database.ScalarAsync<long>(
             "SELECT count(*) FROM outbox_messages WHERE type = 'DataSubjectRequestEndangered' AND published_at IS NOT NULL") == 1);
         var payload = JsonDocument.Parse(await host.Database.ScalarAsync<string>(
             "SELECT payload::text FROM outbox_messages WHERE type = 'DataSubjectRequestEndangered'")).RootElement;
@@ -138,21 +138,11 @@ public sealed class SubjectRequestTests(ComplianceInfrastructure infrastructure)
     private static async Task<JsonElement> UntilCompletedAsync(HttpClient officer, Guid request)
     {
         JsonElement status = default;
-        await Eventually(async () =>
+        await Wait.Until(async () =>
         {
             status = JsonDocument.Parse(await officer.GetStringAsync($"/api/compliance/requests/{request}")).RootElement;
             return status.GetProperty("status").GetString() == "completed";
         });
         return status;
-    }
-
-    private static async Task Eventually(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 30 s");
-            await Task.Delay(100);
-        }
     }
 }

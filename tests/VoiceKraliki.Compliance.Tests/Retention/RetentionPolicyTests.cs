@@ -40,7 +40,7 @@ public sealed class RetentionPolicyTests(ComplianceInfrastructure infrastructure
         await using var database = await infrastructure.CreateDatabaseAsync();
         await using (var first = await ComplianceServiceHost.StartAsync(infrastructure, database))
         {
-            await Eventually(async () => await PolicyChangesAsync(database) == 1);
+            await Wait.Until(async () => await PolicyChangesAsync(database) == 1);
         }
 
         // The same policies again (another replica, a restart): nothing new.
@@ -59,7 +59,7 @@ public sealed class RetentionPolicyTests(ComplianceInfrastructure infrastructure
             ("Compliance:Retention:Regions:EU:CallMetadata:AfterDays", "365"),
             ("Compliance:Retention:Regions:EU:Basis", "Our DPO's decision of 2026-11-23")))
         {
-            await Eventually(async () => await PolicyChangesAsync(database) == 2);
+            await Wait.Until(async () => await PolicyChangesAsync(database) == 2);
             using var officer = changed.CreateClient();
             var verify = JsonDocument.Parse(await officer.GetStringAsync("/api/compliance/audit/verify")).RootElement;
             Assert.True(verify.GetProperty("ok").GetBoolean());
@@ -75,14 +75,4 @@ public sealed class RetentionPolicyTests(ComplianceInfrastructure infrastructure
     private static (int Recordings, int Transcripts) Days(JsonElement regions, string region) =>
         (regions.GetProperty(region).GetProperty("recordings").GetProperty("afterDays").GetInt32(),
          regions.GetProperty(region).GetProperty("transcripts").GetProperty("afterDays").GetInt32());
-
-    private static async Task Eventually(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 20 s");
-            await Task.Delay(100);
-        }
-    }
 }
