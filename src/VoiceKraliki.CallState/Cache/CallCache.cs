@@ -92,6 +92,31 @@ public sealed partial class CallCache(
         return 1
         """;
 
+    // KEYS: 1 version pointer, 2 the call's session id, 3.. each provider's live set
+    // ARGV: 1 length of the pointer's prefix
+    // The current snapshot goes with both slots of its transition (SnapshotVersion); any other snapshot of the call
+    // was written with an expiry (UnclaimedSnapshotTtl, TerminalSnapshotTtl), as only a current one is persisted.
+    // One script, so a reader finds the call's keys either all there or all gone.
+    private const string ForgetScript = $$"""
+        local id = string.sub(KEYS[1], tonumber(ARGV[1]) + 1)
+        local removed = 0
+        local current = redis.call('GET', KEYS[1])
+        if current then
+          local slot = tonumber(current) - tonumber(current) % 2
+          removed = removed + redis.call('DEL',
+            '{{SnapshotPrefix}}' .. id .. ':' .. string.format('%d', slot),
+            '{{SnapshotPrefix}}' .. id .. ':' .. string.format('%d', slot + 1))
+        end
+        local session = redis.call('GET', KEYS[2])
+        if session then
+          removed = removed + redis.call('SREM', '{{SessionPrefix}}' .. session, id)
+        end
+        for i = 3, #KEYS do
+          removed = removed + redis.call('SREM', KEYS[i], id)
+        end
+        return removed + redis.call('DEL', KEYS[2], KEYS[1])
+        """;
+
     // KEYS: the rebuild marker, then each provider's live set.
     private const string StateScript = """
         local result = { redis.call('EXISTS', KEYS[1]) }
@@ -172,6 +197,42 @@ public sealed partial class CallCache(
         foreach (var (call, version) in await queries.WithVersionsAsync(providerCallIds, cancellationToken))
         {
             await WriteAsync(call, version, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Removes every key the fast tier keeps for the call (its snapshot, version pointer, live-set and session
+    /// entries) because the call no longer exists in Postgres. Unlike a write it is never skipped and never
+    /// swallows a failure: a Redis error or timeout is reported (reads go to Postgres until the fast tier is rebuilt)
+    /// and rethrown, so that the caller retries rather than reports the call gone while Redis still holds a copy.
+    /// Returns how many keys and set entries went (0 when Redis held nothing of the call).
+    /// </summary>
+    public async Task<long> ForgetAsync(string providerCallId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(providerCallId);
+        try
+        {
+            using var deadline = new Deadline(_options.WriteTimeout, timeProvider, cancellationToken);
+            var removed = await redis.EvaluateAsync(
+                ForgetScript,
+                [VersionKey(providerCallId), CallSessionPrefix + providerCallId, .. Providers.Select(LiveKey)],
+                [VersionPrefix.Length],
+                deadline.Token);
+            return removed.Length > 0 ? removed[0] : 0;
+        }
+        catch (Exception ex)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // Whether the keys went is unknown.
+                MarkStale();
+            }
+            else
+            {
+                ReportFailure("forget", ex);
+            }
+
+            throw;
         }
     }
 

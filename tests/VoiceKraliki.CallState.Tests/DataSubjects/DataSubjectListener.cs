@@ -11,7 +11,10 @@ using VoiceKraliki.ServiceDefaults.Messaging;
 
 namespace VoiceKraliki.CallState.Tests.DataSubjects;
 
-/// <summary>A consumer on the real broker, as the compliance service would be: records every answer to a data-subject request.</summary>
+/// <summary>
+/// A consumer on the real broker, as the compliance service would be: records every answer to a data-subject request
+/// and to a retention event.
+/// </summary>
 internal sealed class DataSubjectListener : IAsyncDisposable
 {
     private readonly IHost _host;
@@ -36,6 +39,7 @@ internal sealed class DataSubjectListener : IAsyncDisposable
         {
             bus.AddConsumer<ErasureAnswers>().Endpoint(e => e.Name = "call-state-tests-erasure-completed");
             bus.AddConsumer<ExportAnswers>().Endpoint(e => e.Name = "call-state-tests-export-completed");
+            bus.AddConsumer<RetentionAnswers>().Endpoint(e => e.Name = "call-state-tests-retention-enforced");
         });
         var host = builder.Build();
         await host.StartAsync();
@@ -76,20 +80,38 @@ internal sealed class DataSubjectListener : IAsyncDisposable
             return Task.CompletedTask;
         }
     }
+
+    private sealed class RetentionAnswers(DataSubjectAnswers answers) : IConsumer<RetentionEnforced>
+    {
+        public Task Consume(ConsumeContext<RetentionEnforced> context)
+        {
+            answers.Retentions.Enqueue(context.Message);
+            return Task.CompletedTask;
+        }
+    }
 }
 
-/// <summary>Every answer the broker delivered (from any run: filter by request id).</summary>
+/// <summary>Every answer the broker delivered (from any run: filter by request or retention event id).</summary>
 internal sealed class DataSubjectAnswers
 {
     public ConcurrentQueue<DataErasureCompleted> Erasures { get; } = new();
 
     public ConcurrentQueue<DataExportCompleted> Exports { get; } = new();
 
+    public ConcurrentQueue<RetentionEnforced> Retentions { get; } = new();
+
     public Task<IReadOnlyList<DataErasureCompleted>> ErasuresAsync(Guid requestId, int count) =>
         WaitAsync(Erasures, m => m.RequestId == requestId, count);
 
     public Task<IReadOnlyList<DataExportCompleted>> ExportsAsync(Guid requestId, int count) =>
         WaitAsync(Exports, m => m.RequestId == requestId, count);
+
+    public Task<IReadOnlyList<RetentionEnforced>> RetentionsAsync(Guid retentionEventId, int count) =>
+        WaitAsync(Retentions, m => m.RetentionEventId == retentionEventId, count);
+
+    /// <summary>The answers to these retention events that arrived so far.</summary>
+    public IReadOnlyList<RetentionEnforced> RetentionsTo(params Guid[] retentionEventIds) =>
+        [.. Retentions.Where(m => retentionEventIds.Contains(m.RetentionEventId))];
 
     private static async Task<IReadOnlyList<T>> WaitAsync<T>(ConcurrentQueue<T> queue, Func<T, bool> match, int count)
     {
