@@ -20,7 +20,7 @@ public sealed class DataSubjectRequestTests(SystemFixture system, ITestOutputHel
 {
     private const string Dallas = "+12145550100";
 
-    private readonly ProviderWebhooks _webhooks = new(system.Gateway);
+    private readonly SystemCalls _calls = new(system);
 
     /// <summary>A New York number of this run only, so no other test's data can hold it.</summary>
     private static string NewSubject() => "+1212" + Random.Shared.Next(2_000_000, 9_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -30,10 +30,10 @@ public sealed class DataSubjectRequestTests(SystemFixture system, ITestOutputHel
     {
         var subject = NewSubject();
         using var api = system.CreateClient(system.Gateway, apiKey: system.App.DevApiKey);
-        var callSid = await CallAsync(api, subject);
-        await RecordAsync(callSid, subject);
+        var callSid = await _calls.CompletedAsync(api, subject, Dallas);
+        await _calls.RecordAsync(callSid, subject, Dallas);
         await GiveConsentAsync(api, subject);
-        Assert.NotEmpty(RecordingFiles(callSid));
+        Assert.NotEmpty(_calls.RecordingFiles(callSid));
         Assert.True(await RowsHoldingAsync("postgres-call-state", subject) > 0);
 
         var request = await RequestAsync(api, "erasure", subject);
@@ -44,7 +44,7 @@ public sealed class DataSubjectRequestTests(SystemFixture system, ITestOutputHel
         Assert.Equal("+*******" + subject[^4..], call.GetProperty("from").GetString());
         Assert.Equal(Dallas, call.GetProperty("to").GetString());
         Assert.Equal(HttpStatusCode.NotFound, (await api.GetAsync("/api/compliance/consents?phoneNumber=" + Uri.EscapeDataString(subject))).StatusCode);
-        Assert.Empty(RecordingFiles(callSid));
+        Assert.Empty(_calls.RecordingFiles(callSid));
         Assert.Equal(0, await RowsHoldingAsync("postgres-call-state", subject));
         Assert.Equal(0, await RowsHoldingAsync("postgres-compliance", subject));
     }
@@ -54,7 +54,7 @@ public sealed class DataSubjectRequestTests(SystemFixture system, ITestOutputHel
     {
         var subject = NewSubject();
         using var api = system.CreateClient(system.Gateway, apiKey: system.App.DevApiKey);
-        var callSid = await CallAsync(api, subject);
+        var callSid = await _calls.CompletedAsync(api, subject, Dallas);
         await GiveConsentAsync(api, subject);
 
         var request = await RequestAsync(api, "export", subject);
@@ -66,52 +66,6 @@ public sealed class DataSubjectRequestTests(SystemFixture system, ITestOutputHel
         var calls = services.GetProperty("call-state").GetProperty("calls");
         Assert.Equal(callSid, Assert.Single(calls.EnumerateArray()).GetProperty("providerCallId").GetString());
         Assert.Equal(4, calls[0].GetProperty("history").GetArrayLength());
-    }
-
-    /// <summary>A completed Twilio call from the subject, through four signed webhooks.</summary>
-    private async Task<string> CallAsync(HttpClient api, string from)
-    {
-        using var provider = _webhooks.ClientFrom(ProviderWebhooks.NextAddress());
-        var callSid = ProviderWebhooks.NewCallSid();
-        var sequence = 0;
-        foreach (var (status, state) in new[] { ("initiated", "Initiated"), ("ringing", "Ringing"), ("in-progress", "Answered"), ("completed", "Completed") })
-        {
-            using var response = await provider.SendAsync(_webhooks.TwilioRequest("/webhooks/twilio/status", [
-                new("AccountSid", "AC00000000000000000000000000000001"), new("ApiVersion", "2010-04-01"), new("CallSid", callSid),
-                new("CallStatus", status), new("Direction", "inbound"), new("From", from), new("To", Dallas),
-                new("SequenceNumber", (++sequence).ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                new("Timestamp", DateTimeOffset.UtcNow.ToString("r")), new("CallbackSource", "call-progress-events")]));
-            Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-            await Eventually(async () =>
-            {
-                using var found = await api.GetAsync("/api/calls/" + callSid);
-                return found.IsSuccessStatusCode
-                       && JsonDocument.Parse(await found.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString() == state;
-            }, $"call {callSid} to reach {state}");
-        }
-
-        return callSid;
-    }
-
-    /// <summary>Two seconds of the call's media stream, recorded (both numbers are in US one-party states).</summary>
-    private async Task RecordAsync(string callSid, string from)
-    {
-        var parameters = new Dictionary<string, string>
-        {
-            ["callSid"] = callSid,
-            ["from"] = from,
-            ["to"] = Dallas,
-            ["token"] = new StreamTokenService(SystemFixture.StreamTokenKey, TimeProvider.System)
-                .Issue(TelephonyProvider.Twilio, callSid, null, TimeSpan.FromMinutes(5)),
-        };
-        await using (var client = await TwilioMediaClient.ConnectAsync(system.Gateway, callSid))
-        {
-            await client.StartAsync(parameters);
-            await client.StreamAsync(Enumerable.Repeat((byte)0xFF, 2 * 8000).ToArray());
-            await client.StopAsync();
-        }
-
-        await Eventually(() => Task.FromResult(RecordingFiles(callSid).Any(f => f.EndsWith(".wav", StringComparison.Ordinal))), $"a recording of {callSid}");
     }
 
     private static async Task GiveConsentAsync(HttpClient api, string number)
@@ -135,7 +89,7 @@ public sealed class DataSubjectRequestTests(SystemFixture system, ITestOutputHel
     {
         JsonElement status = default;
         var watch = Stopwatch.StartNew();
-        await Eventually(async () =>
+        await SystemCalls.Eventually(async () =>
         {
             status = JsonDocument.Parse(await api.GetStringAsync($"/api/compliance/requests/{request}")).RootElement.Clone();
             return status.GetProperty("status").GetString() == "completed";
@@ -174,22 +128,5 @@ public sealed class DataSubjectRequestTests(SystemFixture system, ITestOutputHel
         }
 
         return total;
-    }
-
-    private string[] RecordingFiles(string callSid) =>
-        [.. Directory.EnumerateFiles(system.RecordingDirectory, $"*{callSid}*", SearchOption.AllDirectories)];
-
-    private static async Task Eventually(Func<Task<bool>> condition, string what)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (watch.Elapsed > TimeSpan.FromSeconds(45))
-            {
-                throw new Xunit.Sdk.XunitException($"timed out waiting for {what}");
-            }
-
-            await Task.Delay(200);
-        }
     }
 }
