@@ -101,8 +101,7 @@ public sealed class DataSubjectRequestTests(SystemFixture system, ITestOutputHel
     /// <summary>Rows of any table of the service's database whose text holds the number's digits.</summary>
     private async Task<long> RowsHoldingAsync(string database, string number)
     {
-        await using var connection = new NpgsqlConnection(system.App.GetConnectionString(database));
-        await connection.OpenAsync();
+        await using var connection = await system.OpenDatabaseAsync(database);
         var tables = new List<string>();
         await using (var list = new NpgsqlCommand("SELECT tablename FROM pg_tables WHERE schemaname = 'public'", connection))
         await using (var reader = await list.ExecuteReaderAsync())

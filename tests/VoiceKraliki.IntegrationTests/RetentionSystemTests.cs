@@ -101,8 +101,7 @@ public sealed class RetentionSystemTests(SystemFixture system, ITestOutputHelper
 
     private async Task<long> CountAsync<T>(string database, string sql, T parameter)
     {
-        await using var connection = new NpgsqlConnection(system.App.GetConnectionString(database));
-        await connection.OpenAsync();
+        await using var connection = await system.OpenDatabaseAsync(database);
         await using var count = new NpgsqlCommand(sql, connection);
         count.Parameters.Add(new NpgsqlParameter<T> { TypedValue = parameter });
         return (long)(await count.ExecuteScalarAsync())!;

@@ -56,8 +56,9 @@ public sealed partial class RetentionSweeper(
                         await SweepAsync(stoppingToken);
                     }
                 }
-                catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
+                    // Whatever failed, the loop goes on: a sweeper that stopped would leave retention unenforced.
                     LogTickFailed(logger, ex.Message);
                 }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
+using Npgsql;
 using VoiceKraliki.AppHost;
 using VoiceKraliki.AppHost.Testing;
 using VoiceKraliki.Telephony.Signatures;
@@ -93,6 +94,17 @@ public sealed class SystemFixture(IMessageSink diagnostics) : IAsyncLifetime
             using var reader = new StreamReader(file);
             return reader.ReadToEnd();
         }));
+    }
+
+    /// <summary>
+    /// An open connection to one of the system's databases (e.g. <c>postgres-call-state</c>), not pooled: other tests
+    /// restart Postgres, and a pooled connection from before the restart would fail its first command.
+    /// </summary>
+    public async Task<NpgsqlConnection> OpenDatabaseAsync(string name)
+    {
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(App.GetConnectionString(name)) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        return connection;
     }
 
     public string Describe() => string.Join("; ", App.GetResources().Select(r => $"{r.Name}: {r.State} {r.Message}"));

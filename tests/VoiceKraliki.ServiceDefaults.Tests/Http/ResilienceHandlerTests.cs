@@ -182,16 +182,22 @@ public class ResilienceHandlerTests
     [Fact]
     public async Task The_caller_cancelling_stops_retrying()
     {
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var backend = await LocalServer.StartAsync(async (context, attempt) =>
         {
+            reached.TrySetResult();
             await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
             await LocalServer.Respond(context, 200, attempt);
         });
         using var host = new ClientHost(ClientHost.FastSettings());
         using var client = host.CreateClient();
-        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        using var cancel = new CancellationTokenSource();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.GetAsync(new Uri(backend.Address, "/thing"), cancel.Token));
+        // Cancel once the first attempt is in flight (a fixed delay raced the connection on a loaded machine).
+        var call = client.GetAsync(new Uri(backend.Address, "/thing"), cancel.Token);
+        await reached.Task.WaitAsync(Timeout());
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
         await Task.Delay(TimeSpan.FromMilliseconds(300), Timeout());
         Assert.Equal(1, backend.Hits);
     }
