@@ -24,10 +24,10 @@ public sealed partial class RetentionSweeper(
     private const long LockKey = 0x564B_5245_5445_4E54; // "VKRETENT"
 
     private readonly SemaphoreSlim _wake = new(0, 1);
-    private NpgsqlConnection? _lock;
+    private readonly LeaderLease _lease = new(dataSource, LockKey, "retention sweeps", logger);
 
     /// <summary>Whether this instance holds the sweeper's lock.</summary>
-    public bool IsSweeper => _lock is not null;
+    public bool IsSweeper => _lease.IsLeader;
 
     /// <summary>Ends the current wait at once (a sweep was requested on this instance).</summary>
     public void Wake()
@@ -51,7 +51,7 @@ public sealed partial class RetentionSweeper(
             {
                 try
                 {
-                    if (await HoldLockAsync(stoppingToken))
+                    if (await _lease.HoldAsync(stoppingToken))
                     {
                         await SweepAsync(stoppingToken);
                     }
@@ -75,50 +75,8 @@ public sealed partial class RetentionSweeper(
         }
         finally
         {
-            await ReleaseAsync();
+            await _lease.ReleaseAsync();
         }
-    }
-
-    /// <summary>Keeps or takes the lock; returns whether this instance is the sweeper now.</summary>
-    private async Task<bool> HoldLockAsync(CancellationToken cancellationToken)
-    {
-        if (_lock is not null)
-        {
-            try
-            {
-                await using var check = new NpgsqlCommand("SELECT 1", _lock);
-                await check.ExecuteScalarAsync(cancellationToken);
-                return true;
-            }
-            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
-            {
-                // The session, and with it the lock, is gone: another instance may be the sweeper already.
-                LogLockLost(logger, ex.Message);
-                await ReleaseAsync();
-                return false;
-            }
-        }
-
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        try
-        {
-            await using var take = new NpgsqlCommand("SELECT pg_try_advisory_lock($1)", connection);
-            take.Parameters.Add(new NpgsqlParameter<long> { TypedValue = LockKey });
-            if (await take.ExecuteScalarAsync(cancellationToken) is true)
-            {
-                _lock = connection;
-                LogElected(logger);
-                return true;
-            }
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-
-        await connection.DisposeAsync();
-        return false;
     }
 
     private async Task SweepAsync(CancellationToken cancellationToken)
@@ -137,42 +95,11 @@ public sealed partial class RetentionSweeper(
         await sweeps.RepublishUnconfirmedAsync(cancellationToken);
     }
 
-    private async Task ReleaseAsync()
-    {
-        if (_lock is { } connection)
-        {
-            _lock = null;
-            await DisposeConnectionAsync(connection);
-        }
-    }
-
-    /// <summary>The lock belongs to the session, which outlives the connection's return to the pool: unlock first.</summary>
-    private static async Task DisposeConnectionAsync(NpgsqlConnection connection)
-    {
-        try
-        {
-            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock_all()", connection);
-            await unlock.ExecuteNonQueryAsync();
-        }
-        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
-        {
-            // The connection is broken: Postgres has released the lock with the session.
-        }
-
-        await connection.DisposeAsync();
-    }
-
     public override void Dispose()
     {
         _wake.Dispose();
         base.Dispose();
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "This instance is now the retention sweeper")]
-    private static partial void LogElected(ILogger logger);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The retention sweeper's lock connection failed ({Error}); standing down")]
-    private static partial void LogLockLost(ILogger logger, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Retention sweeper round failed ({Error}); retrying")]
     private static partial void LogTickFailed(ILogger logger, string error);
