@@ -45,7 +45,9 @@ public static class WebhooksApi
         }
         finally
         {
-            metrics.Answered(provider, status, outcomeKind, Stopwatch.GetElapsedTime(started));
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            metrics.Answered(provider, status, outcomeKind, elapsed);
+            services.GetRequiredService<WebhookTrafficReporter>().Record(provider, status, outcomeKind, elapsed);
         }
     }
 

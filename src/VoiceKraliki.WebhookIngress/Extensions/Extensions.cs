@@ -13,6 +13,7 @@ internal static class Extensions
     {
         builder.AddValidatedOptions<TelephonyOptions>(TelephonyOptions.SectionName);
         builder.AddValidatedOptions<WebhookOptions>(WebhookOptions.SectionName);
+        builder.AddValidatedOptions<WebhookTrafficOptions>(WebhookTrafficOptions.SectionName);
         // Without Redis, webhooks are still taken (limits and replay protection per replica, in memory):
         // the service reports Degraded and stays in rotation.
         builder.AddRedis(failureStatus: HealthStatus.Degraded);
@@ -25,5 +26,7 @@ internal static class Extensions
         builder.Services.AddSingleton<WebhookPipeline>();
         builder.Services.AddSingleton<RejectionPublisher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RejectionPublisher>());
+        builder.Services.AddSingleton<WebhookTrafficReporter>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<WebhookTrafficReporter>());
     }
 }
