@@ -20,6 +20,7 @@ public static class AppModel
     private const string Recording = "Recording";
     private const string Agent = "Agent";
     private const string Compliance = "Compliance";
+    private const string Alerting = "Alerting";
 
     public static void Configure(IDistributedApplicationBuilder builder)
     {
@@ -61,7 +62,8 @@ public static class AppModel
             .WithConfigurationSection(Compliance);
 
         var alerting = builder.AddProject(AlertingName, "VoiceKraliki.Alerting")
-            .WithReferenceAndWait(alertingDb, messaging);
+            .WithReferenceAndWait(alertingDb, messaging)
+            .WithConfigurationSection(Alerting);
 
         // Recording:Policy=Compliance asks compliance about every stream. Referenced, not waited for: media-bridge
         // serves streams without it and records nothing while compliance cannot answer.

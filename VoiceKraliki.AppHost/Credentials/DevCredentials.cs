@@ -25,13 +25,18 @@ public sealed class DevCredentials
     /// <summary>The compliance service's key for hashing phone numbers (<c>Compliance:SubjectKey</c>).</summary>
     public string? ComplianceSubjectKey { get; set; }
 
+    /// <summary>The alerting service's key for sealing channel secrets (<c>Alerting:SecretKey</c>).</summary>
+    public string? AlertingSecretKey { get; set; }
+
     /// <summary>Reads the file and generates (and saves) whichever key is needed but missing.</summary>
     public static DevCredentials LoadOrCreate(
-        string path, bool needApiKey, bool needSigningKey, bool needStreamKey = false, bool needSubjectKey = false, bool needServiceKey = false) =>
+        string path, bool needApiKey, bool needSigningKey, bool needStreamKey = false, bool needSubjectKey = false, bool needServiceKey = false,
+        bool needAlertingKey = false) =>
         SecretFile.LoadOrCreate<DevCredentials>(
             path,
             c => (needApiKey && c.ApiKey is null) || (needSigningKey && c.JwtSigningKey is null) || (needStreamKey && c.StreamTokenSigningKey is null)
-                 || (needSubjectKey && c.ComplianceSubjectKey is null) || (needServiceKey && c.ServiceApiKey is null),
+                 || (needSubjectKey && c.ComplianceSubjectKey is null) || (needServiceKey && c.ServiceApiKey is null)
+                 || (needAlertingKey && c.AlertingSecretKey is null),
             c => new DevCredentials
             {
                 ApiKey = c.ApiKey ?? (needApiKey ? ApiKeyPrefix + SecretFile.Base64Url(RandomNumberGenerator.GetBytes(32)) : null),
@@ -39,6 +44,7 @@ public sealed class DevCredentials
                 JwtSigningKey = c.JwtSigningKey ?? (needSigningKey ? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) : null),
                 StreamTokenSigningKey = c.StreamTokenSigningKey ?? (needStreamKey ? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) : null),
                 ComplianceSubjectKey = c.ComplianceSubjectKey ?? (needSubjectKey ? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) : null),
+                AlertingSecretKey = c.AlertingSecretKey ?? (needAlertingKey ? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) : null),
             });
 }
 
@@ -50,6 +56,7 @@ internal static class DevCredentialSetup
     public const string StreamTokenKeyIngress = "Webhooks:Voice:StreamTokenSigningKey";
     public const string StreamTokenKeyMedia = "MediaStreams:TokenSigningKey";
     public const string ComplianceSubjectKey = "Compliance:SubjectKey";
+    public const string AlertingSecretKey = "Alerting:SecretKey";
     public const string RecordingComplianceApiKey = "Recording:ComplianceApiKey";
 
     /// <summary>
@@ -77,16 +84,22 @@ internal static class DevCredentialSetup
         }
 
         var needSubjectKey = string.IsNullOrWhiteSpace(configuration[ComplianceSubjectKey]);
-        if (!needApiKey && !needSigningKey && !needStreamKey && !needSubjectKey)
+        var needAlertingKey = string.IsNullOrWhiteSpace(configuration[AlertingSecretKey]);
+        if (!needApiKey && !needSigningKey && !needStreamKey && !needSubjectKey && !needAlertingKey)
         {
             return new DevCredentialSet(null, null, filePath);
         }
 
-        var credentials = DevCredentials.LoadOrCreate(filePath, needApiKey, needSigningKey, needStreamKey, needSubjectKey, needServiceKey: needApiKey);
+        var credentials = DevCredentials.LoadOrCreate(filePath, needApiKey, needSigningKey, needStreamKey, needSubjectKey, needServiceKey: needApiKey, needAlertingKey);
         var values = new Dictionary<string, string?>();
         if (needSubjectKey)
         {
             values[ComplianceSubjectKey] = credentials.ComplianceSubjectKey;
+        }
+
+        if (needAlertingKey)
+        {
+            values[AlertingSecretKey] = credentials.AlertingSecretKey;
         }
 
         if (needStreamKey)

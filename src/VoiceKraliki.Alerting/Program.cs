@@ -1,3 +1,4 @@
+using VoiceKraliki.Alerting.Apis;
 using VoiceKraliki.Alerting.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -9,6 +10,11 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapServiceInfoApi("/api/alerts");
+app.MapAlertsApi();
+app.MapRulesApi();
+app.MapSilencesApi();
+app.MapChannelsApi();
+app.MapSignalsApi();
 
 app.Run();
 

@@ -13,6 +13,7 @@ public class StartupValidationTests
         ["ConnectionStrings:messaging"] = "amqp://u:p@127.0.0.1:1",
         ["Auth:ApiKeys:0:Key"] = "vk_test_0123456789abcdef",
         ["Auth:ApiKeys:0:Roles"] = "admin",
+        ["Alerting:SecretKey"] = Convert.ToBase64String(new byte[32]),
     };
 
     private static Exception StartWith(Dictionary<string, string?> settings)
@@ -45,6 +46,7 @@ public class StartupValidationTests
     [Theory]
     [InlineData("ConnectionStrings:postgres-alerting")]
     [InlineData("ConnectionStrings:messaging")]
+    [InlineData("Alerting:SecretKey")]
     public void A_missing_setting_stops_the_service_naming_the_key(string key)
     {
         var settings = new Dictionary<string, string?>(ValidSettings) { [key] = "" };
@@ -65,5 +67,42 @@ public class StartupValidationTests
         var migrations = new VoiceKraliki.ServiceDefaults.Data.MigrationSource(typeof(Program).Assembly).Load();
         Assert.Equal("0001_inbox", migrations[0].Id);
         Assert.Contains("CREATE TABLE IF NOT EXISTS inbox_messages", migrations[0].Sql);
+    }
+
+    [Theory]
+    [InlineData("Alerting:SecretKey", "c2hvcnQ=")]
+    [InlineData("Alerting:EvaluationInterval", "00:00:00")]
+    [InlineData("Alerting:RulesFile", "/nonexistent/rules.json")]
+    [InlineData("Alerting:ExternalUrl", "ftp://example.com/")]
+    [InlineData("Alerting:Notifications:Route:GroupWait", "-00:00:01")]
+    [InlineData("Alerting:Notifications:Route:Routes:0:Matchers:0", "9severity=\"high\"")]
+    [InlineData("Alerting:Notifications:Inhibitions:0:SourceMatchers:0", "not a matcher")]
+    public void A_bad_alerting_setting_stops_the_service_naming_the_key(string key, string value)
+    {
+        var settings = new Dictionary<string, string?>(ValidSettings) { [key] = value };
+        if (key.Contains(":Routes:0:", StringComparison.Ordinal))
+        {
+            settings["Alerting:Notifications:Route:Routes:0:Name"] = "child";
+        }
+
+        Assert.Contains(key.Replace(":Matchers:0", ":Matchers", StringComparison.Ordinal).Replace(":SourceMatchers:0", ":SourceMatchers", StringComparison.Ordinal), Messages(StartWith(settings)));
+    }
+
+    [Fact]
+    public void A_rule_file_with_a_bad_rule_stops_the_service_naming_the_field()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, """{"rules": [{"name": "x", "signal": "no_such_signal", "comparison": ">", "threshold": 1, "labels": {"severity": "high"}, "annotations": {"summary": "s"}}]}""");
+            var settings = new Dictionary<string, string?>(ValidSettings) { ["Alerting:RulesFile"] = file };
+            var messages = Messages(StartWith(settings));
+            Assert.Contains("Alerting:RulesFile", messages);
+            Assert.Contains("rules[0].signal", messages);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 }

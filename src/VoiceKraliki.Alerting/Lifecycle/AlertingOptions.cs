@@ -42,9 +42,19 @@ public sealed class AlertingOptions : IValidatableObject
             yield return new ValidationResult($"{SectionName}:SecretKey must be the base64 of a secret of at least 32 bytes (the AppHost generates one for local use).", [nameof(SecretKey)]);
         }
 
-        if (RulesFile is { Length: > 0 } file && !File.Exists(file))
+        if (RulesFile is { Length: > 0 } file)
         {
-            yield return new ValidationResult($"{SectionName}:RulesFile names a file that does not exist: {file}.", [nameof(RulesFile)]);
+            if (!File.Exists(file))
+            {
+                yield return new ValidationResult($"{SectionName}:RulesFile names a file that does not exist: {file}.", [nameof(RulesFile)]);
+            }
+            else if (!Rules.RuleValidator.TryParse(File.ReadAllText(file), Signals.SignalNames.All, out _, out var errors))
+            {
+                foreach (var (field, messages) in errors)
+                {
+                    yield return new ValidationResult($"{SectionName}:RulesFile {file}: {field}: {string.Join(" ", messages)}", [nameof(RulesFile)]);
+                }
+            }
         }
 
         if (ExternalUrl is { } url && (!url.IsAbsoluteUri || url.Scheme is not ("http" or "https")))

@@ -151,7 +151,9 @@ public sealed partial class NotificationDispatcher(
                 : null;
         }
 
-        var changed = !current.SetEquals(told) || acknowledged != entry!.Acknowledged;
+        // Acknowledgement is news only to a channel that tracks incidents (PagerDuty acknowledges its own); elsewhere
+        // it would be a second message saying the same alert still fires.
+        var changed = !current.SetEquals(told) || (channel.Type == ChannelTypes.PagerDuty && acknowledged != entry!.Acknowledged);
         var since = now - entry!.SentAt;
         var sinceTried = now - entry.LastAttemptAt;
         if (changed && since >= group.Route.GroupInterval && sinceTried >= group.Route.GroupInterval)

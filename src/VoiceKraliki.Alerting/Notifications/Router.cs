@@ -37,7 +37,7 @@ public sealed class Router
     {
         ArgumentNullException.ThrowIfNull(options);
         Root = Resolve(options.Value.Route, null, "0");
-        _inhibitions = [.. options.Value.Inhibitions.Select(i => ((IReadOnlyList<LabelMatcher>)Parse(i.SourceMatchers), (IReadOnlyList<LabelMatcher>)Parse(i.TargetMatchers), (IReadOnlyList<string>)i.Equal))];
+        _inhibitions = [.. options.Value.EffectiveInhibitions.Select(i => ((IReadOnlyList<LabelMatcher>)Parse(i.SourceMatchers), (IReadOnlyList<LabelMatcher>)Parse(i.TargetMatchers), (IReadOnlyList<string>)i.Equal))];
     }
 
     public ResolvedRoute Root { get; }
@@ -108,15 +108,16 @@ public sealed class Router
 
     private static ResolvedRoute Resolve(RouteOptions route, ResolvedRoute? parent, string path)
     {
+        // What the root leaves unset is the default; what a child leaves unset, its parent's.
         var resolved = new ResolvedRoute(
-            route.Name,
+            string.IsNullOrWhiteSpace(route.Name) && parent is null ? "default" : route.Name,
             path,
-            route.Channels.Count > 0 ? route.Channels : parent?.Channels ?? [],
+            route.Channels.Count > 0 ? route.Channels : parent?.Channels ?? ["*"],
             Parse(route.Matchers),
-            route.GroupBy ?? parent?.GroupBy ?? ["alertname"],
-            route.GroupWait ?? parent!.GroupWait,
-            route.GroupInterval ?? parent!.GroupInterval,
-            route.RepeatInterval ?? parent!.RepeatInterval,
+            route.GroupBy ?? parent?.GroupBy ?? NotificationOptions.DefaultGroupBy,
+            route.GroupWait ?? parent?.GroupWait ?? NotificationOptions.DefaultGroupWait,
+            route.GroupInterval ?? parent?.GroupInterval ?? NotificationOptions.DefaultGroupInterval,
+            route.RepeatInterval ?? parent?.RepeatInterval ?? NotificationOptions.DefaultRepeatInterval,
             route.Continue,
             []);
         return resolved with { Routes = [.. route.Routes.Select((child, i) => Resolve(child, resolved, $"{path}.{i}"))] };

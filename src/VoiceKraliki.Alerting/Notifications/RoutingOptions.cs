@@ -44,33 +44,40 @@ public sealed class InhibitionOptions
 }
 
 /// <summary>
-/// Bound from <c>Alerting:Notifications</c>: the routing tree and the inhibitions. The defaults send every alert to
-/// every channel, grouped by rule and provider, with Alertmanager's timings, and let a provider's health alert mute that
-/// provider's call and webhook alerts.
+/// Bound from <c>Alerting:Notifications</c>: the routing tree and the inhibitions. What the root route leaves unset is
+/// the default: every channel (<c>*</c>), grouped by rule and provider, with Alertmanager's timings (30 s, 5 min, 4 h).
+/// <see cref="DefaultInhibitions"/> (on unless <see cref="UseDefaultInhibitions"/> is false) let a provider's health
+/// alert mute that provider's call, quality, webhook and error alerts; configured inhibitions are added to them.
+/// Defaults are applied after binding rather than as initial values, because the configuration binder adds configured
+/// list items to initial ones instead of replacing them.
 /// </summary>
 public sealed class NotificationOptions : IValidatableObject
 {
     public const string SectionName = "Alerting:Notifications";
 
-    public RouteOptions Route { get; set; } = new()
-    {
-        Name = "default",
-        Channels = ["*"],
-        GroupBy = ["alertname", "provider"],
-        GroupWait = TimeSpan.FromSeconds(30),
-        GroupInterval = TimeSpan.FromMinutes(5),
-        RepeatInterval = TimeSpan.FromHours(4),
-    };
+    public static readonly IReadOnlyList<string> DefaultGroupBy = ["alertname", "provider"];
+    public static readonly TimeSpan DefaultGroupWait = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DefaultGroupInterval = TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan DefaultRepeatInterval = TimeSpan.FromHours(4);
 
-    public List<InhibitionOptions> Inhibitions { get; set; } =
+    public static readonly IReadOnlyList<InhibitionOptions> DefaultInhibitions =
     [
         new()
         {
             SourceMatchers = ["alertname=\"provider_unhealthy\""],
-            TargetMatchers = ["alertname=~\"call_drop_rate_high|call_failure_rate_high|call_quality_degraded|webhook_failures_high|webhook_response_time_high|error_rate_high\""],
+            TargetMatchers = ["alertname=~\"call_quality_low|call_drop_rate_high|webhook_failures_high|webhook_response_time_high|error_rate_high\""],
             Equal = ["provider"],
         },
     ];
+
+    public RouteOptions Route { get; set; } = new();
+
+    public List<InhibitionOptions> Inhibitions { get; set; } = [];
+
+    public bool UseDefaultInhibitions { get; set; } = true;
+
+    /// <summary>The inhibitions in force: the defaults (unless turned off) and the configured ones.</summary>
+    public IEnumerable<InhibitionOptions> EffectiveInhibitions => (UseDefaultInhibitions ? DefaultInhibitions : []).Concat(Inhibitions);
 
     /// <summary>Resolved alerts stay in the notification state this long, so a resolution reaches every channel.</summary>
     public TimeSpan ResolvedRetention { get; set; } = TimeSpan.FromHours(1);
@@ -100,7 +107,7 @@ public sealed class NotificationOptions : IValidatableObject
 
     private static void ValidateRoute(RouteOptions route, string key, bool root, List<ValidationResult> errors)
     {
-        if (string.IsNullOrWhiteSpace(route.Name))
+        if (!root && string.IsNullOrWhiteSpace(route.Name))
         {
             errors.Add(new ValidationResult($"{key}:Name must be set.", [nameof(Route)]));
         }
@@ -108,11 +115,6 @@ public sealed class NotificationOptions : IValidatableObject
         if (root && route.Matchers.Count > 0)
         {
             errors.Add(new ValidationResult($"{key}:Matchers: the root route takes every alert and has no matchers.", [nameof(Route)]));
-        }
-
-        if (root && (route.GroupWait is null || route.GroupInterval is null || route.RepeatInterval is null || route.GroupBy is null))
-        {
-            errors.Add(new ValidationResult($"{key}: the root route must set GroupBy, GroupWait, GroupInterval and RepeatInterval.", [nameof(Route)]));
         }
 
         CheckMatchers(route.Matchers, $"{key}:Matchers", errors);

@@ -1,0 +1,3 @@
+extern alias apphost;
+
+global using Wait = apphost::VoiceKraliki.AppHost.Testing.Wait;
