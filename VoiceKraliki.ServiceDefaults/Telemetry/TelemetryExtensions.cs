@@ -68,6 +68,8 @@ public static class TelemetryExtensions
             otel.WithTracing(tracing =>
             {
                 tracing.AddSource(ActivitySources).SetSampler(new ParentBasedSampler(new AlwaysOnSampler()));
+                // Before any exporter: secret URLs never leave the process.
+                tracing.AddProcessor(new SecretUrlRedactionProcessor());
                 if (exportOtlp)
                 {
                     tracing.AddOtlpExporter();

@@ -25,8 +25,10 @@ public static class NotificationChannelsExtensions
         foreach (var name in new[] { SlackChannel.HttpClientName, PagerDutyChannel.HttpClientName, WebhookChannel.HttpClientName })
         {
             services.AddHttpClient(name)
-                // The factory's default loggers write every request URI, and a Slack or webhook URL is a secret.
+                // The factory's default loggers write every request URI, and a Slack or webhook URL is a secret; so does
+                // the framework's HTTP span, which SecretUrlHandler has redacted before export.
                 .RemoveAllLoggers()
+                .AddHttpMessageHandler(() => new VoiceKraliki.ServiceDefaults.Telemetry.SecretUrlHandler())
                 // A redirect would carry the alert somewhere nobody configured; a moved receiver is reconfigured instead.
                 .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
                 {
