@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace VoiceKraliki.Alerting.Tests.Channels;
+namespace VoiceKraliki.AppHost.Testing.Receivers;
 
 /// <summary>One request as the receiver saw it; <see cref="Timestamp"/> is <see cref="Stopwatch.GetTimestamp"/> on arrival.</summary>
 public sealed record ReceivedRequest(int Number, string Method, string Path, IReadOnlyDictionary<string, string> Headers, string Body, long Timestamp)

@@ -6,7 +6,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 
-namespace VoiceKraliki.Alerting.Tests.Channels;
+namespace VoiceKraliki.AppHost.Testing.Receivers;
 
 /// <summary>
 /// A real SMTP server on a free loopback port: a python3 process. <see cref="StartPlainAsync"/> is the standard

@@ -6,12 +6,12 @@ namespace VoiceKraliki.Alerting.Signals;
 /// <summary>How signals are computed and kept, bound from <c>Signals</c>.</summary>
 public sealed class SignalOptions : IValidatableObject
 {
-    public const string SectionName = "Signals";
+    public const string SectionName = "Alerting:Signals";
 
     private static readonly TimeSpan MaxBucketedWindow = TimeSpan.FromHours(1);
 
     /// <summary>
-    /// The window of a signal by name (e.g. <c>Signals:Windows:call_drop_rate = 00:02:00</c>); a signal not named keeps
+    /// The window of a signal by name (e.g. <c>Alerting:Signals:Windows:call_drop_rate = 00:02:00</c>); a signal not named keeps
     /// its default (<see cref="SignalNames"/>). Rates and means: 1 s to 1 h, in whole seconds; compliance counts: 1 min
     /// to 7 days. <c>provider_health</c> has none.
     /// </summary>

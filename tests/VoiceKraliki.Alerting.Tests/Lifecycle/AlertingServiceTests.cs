@@ -46,7 +46,7 @@ public sealed class AlertingServiceTests(AlertingInfrastructure infrastructure) 
             ["Alerting:EvaluationInterval"] = "00:00:00.200",
             ["Alerting:Notifications:Route:GroupWait"] = "00:00:00",
             ["Alerting:Notifications:Route:GroupInterval"] = "00:00:01",
-            ["Signals:Windows:webhook_failure_rate"] = "00:00:05",
+            ["Alerting:Signals:Windows:webhook_failure_rate"] = "00:00:05",
             ["Outbox:PollInterval"] = "00:00:00.200",
             ["Logging:LogLevel:Default"] = "Warning",
         };

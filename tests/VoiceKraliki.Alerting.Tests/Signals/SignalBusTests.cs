@@ -45,7 +45,7 @@ public sealed class SignalBusTests(AlertingInfrastructure infrastructure) : IAsy
             ["ConnectionStrings:postgres-alerting"] = _database.ConnectionString,
             ["Auth:ApiKeys:0:Key"] = "vk_test_0123456789abcdef0123456789",
             ["Auth:ApiKeys:0:Roles"] = "service",
-            ["Signals:DurableRefreshInterval"] = "00:00:00.2",
+            ["Alerting:Signals:DurableRefreshInterval"] = "00:00:00.2",
             ["Logging:LogLevel:Default"] = "Warning",
         });
         builder.AddServiceDefaults();
@@ -119,7 +119,7 @@ public sealed class SignalBusTests(AlertingInfrastructure infrastructure) : IAsy
     public async Task The_signal_options_are_validated_at_start_naming_the_key()
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Signals:Windows:call_drop_rate"] = "02:00:00" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Alerting:Signals:Windows:call_drop_rate"] = "02:00:00" });
         builder.AddSignals();
         builder.Services.AddSingleton(Npgsql.NpgsqlDataSource.Create(_database.ConnectionString));
         builder.Services.AddSingleton(new MigrationSource(typeof(SignalStore).Assembly));
@@ -127,6 +127,6 @@ public sealed class SignalBusTests(AlertingInfrastructure infrastructure) : IAsy
         using var host = builder.Build();
 
         var error = await Assert.ThrowsAnyAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => host.StartAsync());
-        Assert.Contains("Signals:Windows:call_drop_rate", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Alerting:Signals:Windows:call_drop_rate", error.Message, StringComparison.Ordinal);
     }
 }

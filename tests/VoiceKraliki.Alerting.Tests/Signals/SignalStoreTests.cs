@@ -461,11 +461,11 @@ public sealed class SignalStoreTests
 
         var errors = options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options)).Select(e => e.ErrorMessage).ToList();
 
-        Assert.Contains(errors, e => e!.StartsWith("Signals:Windows:call_drop_rate", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e!.StartsWith("Signals:Windows:provider_health", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e!.StartsWith("Signals:Windows:nope", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e!.StartsWith("Signals:MinEvents:audio_mos", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e!.StartsWith("Signals:DefaultMinEvents", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e!.StartsWith("Alerting:Signals:Windows:call_drop_rate", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e!.StartsWith("Alerting:Signals:Windows:provider_health", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e!.StartsWith("Alerting:Signals:Windows:nope", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e!.StartsWith("Alerting:Signals:MinEvents:audio_mos", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e!.StartsWith("Alerting:Signals:DefaultMinEvents", StringComparison.Ordinal));
         Assert.Empty(new SignalOptions().Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options)));
     }
 }
