@@ -61,6 +61,12 @@ public sealed class SystemFixture(IMessageSink diagnostics) : IAsyncLifetime
                 ["Recording:Directory"] = RecordingDirectory,
                 // Test agents listen on loopback; a stream names its agent with the agentUrl parameter.
                 ["Agent:AllowedHosts:0"] = "127.0.0.1",
+                // Alerting evaluates four times a second and tells a new group at once; the webhook failure rate looks
+                // back 10 s, so a burst of failures fires and, once over, resolves within a test's patience.
+                ["Alerting:EvaluationInterval"] = "00:00:00.250",
+                ["Alerting:Notifications:Route:GroupWait"] = "00:00:00",
+                ["Alerting:Notifications:Route:GroupInterval"] = "00:00:02",
+                ["Alerting:Signals:Windows:webhook_failure_rate"] = "00:00:10",
             },
             ErrorLineSink = (resource, line) => ErrorLines.Enqueue($"{resource}: {line}"),
         });

@@ -28,7 +28,9 @@ public sealed class RedisOutageTests(RedisFixture redis)
             Assert.True((await limiter.CheckAsync(client, None)).Allowed);
             Assert.True(await guard.TryClaimAsync($"telnyx:{i}", None));
             Assert.False(await guard.TryClaimAsync($"telnyx:{i}", None));
-            Assert.True(watch.Elapsed < Generous, $"round {i + 1} took {watch.Elapsed}");
+            // The first round also pays for JIT and first use (1.7 s once on a loaded CI machine); what matters is that
+            // no round waits for Redis's connect timeout, and the later ones answer at memory speed.
+            Assert.True(watch.Elapsed < (i == 0 ? 3 * Generous : Generous), $"round {i + 1} took {watch.Elapsed}");
         }
 
         Assert.True(limiter.UsingFallback);
