@@ -36,7 +36,8 @@ internal static class Extensions
             .Add<DataErasureRequested>()
             .Add<DataExportRequested>()
             .Add<DataSubjectRequestEndangered>()
-            .Add<RetentionExpired>());
+            .Add<RetentionExpired>()
+            .Add<ComplianceViolationDetected>());
         builder.AddAuditLog();
 
         builder.Services.AddAuthorizationBuilder()

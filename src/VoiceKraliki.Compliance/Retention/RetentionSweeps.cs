@@ -72,6 +72,9 @@ public sealed partial class RetentionSweeps(
     public const string ScheduleTrigger = "schedule";
     public const string RequestTrigger = "request";
 
+    /// <summary>The <see cref="ComplianceViolationDetected.Type"/> of data a holder has not confirmed deleting in time.</summary>
+    public const string RetentionOverdue = "retention_overdue";
+
     /// <summary>Actor of scheduled sweeps and of the entries they audit.</summary>
     public const string Actor = "compliance-retention";
 
@@ -306,9 +309,11 @@ public sealed partial class RetentionSweeps(
         var now = Microseconds(time.GetUtcNow());
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
-        var stale = new List<(string CallId, string Category, string Region, string Action, DateTimeOffset DueAt, Guid SweepId, int Attempts)>();
+        var stale = new List<(string CallId, string Category, string Region, string Action, DateTimeOffset DueAt, Guid SweepId, int Attempts, string[] Missing)>();
         await using (var select = new NpgsqlCommand("""
-            SELECT provider_call_id, category, region, action, due_at, sweep_id, attempts FROM retention_items
+            SELECT provider_call_id, category, region, action, due_at, sweep_id, attempts,
+                   ARRAY(SELECT h FROM unnest(holders) AS h WHERE NOT confirmed ? h ORDER BY h)
+            FROM retention_items
             WHERE state = 'expiring' AND published_at <= $1
             ORDER BY published_at LIMIT $2 FOR UPDATE SKIP LOCKED
             """, connection, transaction))
@@ -319,7 +324,7 @@ public sealed partial class RetentionSweeps(
             while (await reader.ReadAsync(cancellationToken))
             {
                 stale.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-                    reader.GetFieldValue<DateTimeOffset>(4), reader.GetGuid(5), reader.GetInt32(6)));
+                    reader.GetFieldValue<DateTimeOffset>(4), reader.GetGuid(5), reader.GetInt32(6), reader.GetFieldValue<string[]>(7)));
             }
         }
 
@@ -339,6 +344,13 @@ public sealed partial class RetentionSweeps(
 
             await outbox.EnqueueAsync(connection, transaction, new RetentionExpired(
                 eventId, now, s.CallId, s.Category, s.Region, s.CallId, s.DueAt, s.Action, s.SweepId), cancellationToken);
+
+            // Data kept past its policy because a holder has not confirmed is a violation until it is gone: alerting hears of it.
+            await outbox.EnqueueAsync(connection, transaction, new ComplianceViolationDetected(
+                NameBasedGuid.Create($"compliance/retention-overdue/{s.CallId}/{s.Category}/{s.SweepId:D}/{s.Attempts + 1}"), now, s.CallId,
+                RetentionOverdue, s.Region,
+                $"{s.Category} of call {s.CallId} was due for {s.Action} at {s.DueAt:O} and {string.Join(", ", s.Missing)} has not confirmed it after {s.Attempts} attempt(s)"),
+                cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);

@@ -133,6 +133,12 @@ public sealed class RetentionSweepTests(ComplianceInfrastructure infrastructure)
         Assert.Equal((firstEvent.SweepId, firstEvent.Action, firstEvent.RetainedUntil), (again.SweepId, again.Action, again.RetainedUntil));
         var done = await UntilCompletedAsync(officer, new Uri($"/api/compliance/retention/sweeps/{sweep.GetProperty("id").GetGuid()}", UriKind.Relative));
         Assert.Equal(1, done.GetProperty("enforced").GetInt32());
+
+        // Kept past its policy for want of a confirmation: a violation, for alerting.
+        var violation = JsonDocument.Parse(await host.Database.ScalarAsync<string>(
+            "SELECT payload::text FROM outbox_messages WHERE type = 'ComplianceViolationDetected'")).RootElement;
+        Assert.Equal(("retention_overdue", "EU", call), (violation.GetProperty("type").GetString(), violation.GetProperty("region").GetString(), violation.GetProperty("correlationId").GetString()));
+        Assert.Contains("media-bridge has not confirmed", violation.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
