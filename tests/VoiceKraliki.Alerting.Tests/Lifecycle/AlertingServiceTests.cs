@@ -145,6 +145,57 @@ public sealed class AlertingServiceTests(AlertingInfrastructure infrastructure) 
     }
 
     [Fact]
+    public async Task A_channel_keeps_its_secret_write_only_across_updates_and_its_test_reaches_the_receiver()
+    {
+        using var api = Client(OperatorKey);
+        var secretUrl = _receiver.Url("/hooks/s3cr3t-t0k3n").ToString();
+        var created = await api.PostAsJsonAsync("/api/alerts/channels", new { name = "ops-webhook", type = "webhook", secrets = new { url = secretUrl }, ratePerMinute = 30 });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
+
+        var renamed = await api.PutAsJsonAsync($"/api/alerts/channels/{id}", new { name = "ops-webhook-2", sendResolved = false });
+        Assert.Equal(HttpStatusCode.OK, renamed.StatusCode);
+        var view = await api.GetStringAsync($"/api/alerts/channels/{id}");
+        Assert.DoesNotContain("s3cr3t", view, StringComparison.Ordinal);
+        Assert.Equal(["url"], JsonDocument.Parse(view).RootElement.GetProperty("secrets").EnumerateArray().Select(s => s.GetString()));
+        Assert.DoesNotContain("s3cr3t", await api.GetStringAsync("/api/alerts/channels"), StringComparison.Ordinal);
+
+        var test = JsonDocument.Parse(await (await api.PostAsync($"/api/alerts/channels/{id}/test", null)).Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("delivered", test.GetProperty("outcome").GetString());
+        var received = Assert.Single(_receiver.Requests);
+        Assert.Equal("/hooks/s3cr3t-t0k3n", received.Path);
+        Assert.Equal("channel_test", received.Json["alerts"]![0]!["labels"]!["alertname"]!.GetValue<string>());
+
+        Assert.Equal(HttpStatusCode.Conflict, (await api.PostAsJsonAsync("/api/alerts/channels", new { name = "ops-webhook-2", type = "webhook", secrets = new { url = secretUrl } })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await api.PutAsJsonAsync($"/api/alerts/channels/{id}", new { type = "slack" })).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await api.DeleteAsync($"/api/alerts/channels/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await api.GetAsync($"/api/alerts/channels/{id}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_silence_is_listed_with_who_and_why_and_expiring_it_ends_it_now()
+    {
+        using var api = Client(OperatorKey);
+        var created = await api.PostAsJsonAsync("/api/alerts/silences", new
+        {
+            matchers = new object[] { new { name = "provider", value = "twilio" }, new { name = "severity", value = "high|critical", isRegex = true } },
+            endsAt = DateTimeOffset.UtcNow.AddHours(2),
+            comment = "carrier maintenance window",
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var silence = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("active", silence.GetProperty("status").GetString());
+        Assert.Equal(["provider=\"twilio\"", "severity=~\"high|critical\""], silence.GetProperty("matchers").EnumerateArray().Select(m => m.GetString()));
+        var id = silence.GetProperty("id").GetString();
+        Assert.Contains(id, JsonDocument.Parse(await api.GetStringAsync("/api/alerts/silences")).RootElement.EnumerateArray().Select(s => s.GetProperty("id").GetString()));
+
+        var expired = JsonDocument.Parse(await (await api.DeleteAsync($"/api/alerts/silences/{id}")).Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("expired", expired.GetProperty("status").GetString());
+        Assert.DoesNotContain(id, JsonDocument.Parse(await api.GetStringAsync("/api/alerts/silences")).RootElement.EnumerateArray().Select(s => s.GetProperty("id").GetString()));
+        Assert.Contains(id, JsonDocument.Parse(await api.GetStringAsync("/api/alerts/silences?expired=true")).RootElement.EnumerateArray().Select(s => s.GetProperty("id").GetString()));
+    }
+
+    [Fact]
     public async Task The_defaults_are_in_force_and_deleting_one_keeps_it_deleted()
     {
         using var api = Client(OperatorKey);
