@@ -25,11 +25,7 @@ public static partial class SubjectNumber
     public static string Digits(string number) => number[1..];
 
     /// <summary>All digits but the last four replaced by <c>*</c>, keeping the <c>+</c>: <c>+*******0123</c>.</summary>
-    public static string Mask(string number)
-    {
-        var digits = Digits(number);
-        return "+" + new string('*', Math.Max(0, digits.Length - 4)) + digits[Math.Max(0, digits.Length - 4)..];
-    }
+    public static string Mask(string number) => VoiceKraliki.Telephony.Numbers.PhoneMask.Mask("+" + Digits(number));
 
     /// <summary>The POSIX regular expression (for <c>~*</c>) that matches a SIP or tel address of the number.</summary>
     public static string AddressRegex(string number) => string.Format(System.Globalization.CultureInfo.InvariantCulture, AddressPattern, Digits(number));

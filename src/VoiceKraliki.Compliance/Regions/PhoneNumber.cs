@@ -24,7 +24,6 @@ public sealed class PhoneNumber : IEquatable<PhoneNumber>
 
     private const int MinDigits = 8;
     private const int MaxDigits = 15;
-    private const int VisibleDigits = 4;
     private const string FormatRule = "it must be E.164: '+' then 8 to 15 digits";
 
     private readonly int _callingCodeLength;
@@ -94,16 +93,7 @@ public sealed class PhoneNumber : IEquatable<PhoneNumber>
     public override string ToString() => Masked;
 
     /// <summary>Masks any text meant as a phone number: a leading '+' stays, all but the last four characters become '*'.</summary>
-    internal static string Mask(string text)
-    {
-        var start = text.StartsWith('+') ? 1 : 0;
-        var hidden = Math.Max(0, text.Length - start - VisibleDigits);
-        return string.Create(text.Length, (text, start, hidden), static (span, state) =>
-        {
-            state.text.AsSpan().CopyTo(span);
-            span.Slice(state.start, state.hidden).Fill('*');
-        });
-    }
+    internal static string Mask(string text) => VoiceKraliki.Telephony.Numbers.PhoneMask.Mask(text);
 
     internal static bool TryParse(
         string? text,

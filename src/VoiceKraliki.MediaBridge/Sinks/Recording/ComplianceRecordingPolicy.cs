@@ -98,19 +98,7 @@ public sealed partial class ComplianceRecordingPolicy(
     }
 
     /// <summary>The number with every digit but the last four hidden: <c>+*******0123</c>, as compliance shows it.</summary>
-    internal static string Mask(string number)
-    {
-        var digits = number.Count(char.IsAsciiDigit);
-        var shown = 0;
-        return string.Create(number.Length, number, (span, source) =>
-        {
-            for (var i = 0; i < source.Length; i++)
-            {
-                var c = source[i];
-                span[i] = char.IsAsciiDigit(c) && shown++ < digits - 4 ? '*' : c;
-            }
-        });
-    }
+    internal static string Mask(string number) => VoiceKraliki.Telephony.Numbers.PhoneMask.Mask(number);
 
     /// <summary>An E.164 number (<c>+</c>, 8 to 15 digits, the first not 0), or null; compliance checks the rest.</summary>
     private static string? Party(MediaStreamInfo stream, string name)
