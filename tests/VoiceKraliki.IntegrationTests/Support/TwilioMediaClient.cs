@@ -2,29 +2,28 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
+using VoiceKraliki.AppHost.Testing.Receivers;
 
 namespace VoiceKraliki.IntegrationTests.Support;
 
 /// <summary>
 /// Plays Twilio's side of a bidirectional Media Stream (PROTOCOLS.md §3) against our gateway: connected, start (with
 /// the stream token as a custom parameter), μ-law media frames of 20 ms paced in real time, dtmf, stop; and records
-/// everything the bridge sends back with its arrival time.
+/// everything the bridge sends back with its arrival time (the shared <see cref="JsonWebSocketClient"/>).
 /// </summary>
 public sealed class TwilioMediaClient : IAsyncDisposable
 {
     public const int FrameBytes = 160;
 
-    private readonly ClientWebSocket _socket = new();
-    private readonly CancellationTokenSource _stop = new();
-    private Task _receiving = Task.CompletedTask;
+    private readonly JsonWebSocketClient _socket;
     private int _sequence;
 
-    private TwilioMediaClient(string callSid, string streamSid)
+    private TwilioMediaClient(string callSid, string streamSid, JsonWebSocketClient socket)
     {
         CallSid = callSid;
         StreamSid = streamSid;
+        _socket = socket;
     }
 
     public string CallSid { get; }
@@ -32,20 +31,16 @@ public sealed class TwilioMediaClient : IAsyncDisposable
     public string StreamSid { get; }
 
     /// <summary>Every message the bridge sent, with when it arrived (Stopwatch ticks).</summary>
-    public ConcurrentQueue<(long At, JsonElement Message)> Received { get; } = new();
+    public ConcurrentQueue<(long At, JsonElement Message)> Received => _socket.Received;
 
     public WebSocketCloseStatus? CloseStatus => _socket.CloseStatus;
 
-    public string? CloseDescription => _socket.CloseStatusDescription;
+    public string? CloseDescription => _socket.CloseDescription;
 
     public static async Task<TwilioMediaClient> ConnectAsync(Uri gateway, string callSid, string path = "/media/twilio")
     {
-        var client = new TwilioMediaClient(callSid, "MZ" + Guid.NewGuid().ToString("N"));
         var uri = new UriBuilder(gateway) { Scheme = gateway.Scheme == "https" ? "wss" : "ws", Path = path }.Uri;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        await client._socket.ConnectAsync(uri, timeout.Token);
-        client._receiving = client.ReceiveLoopAsync();
-        return client;
+        return new TwilioMediaClient(callSid, "MZ" + Guid.NewGuid().ToString("N"), await JsonWebSocketClient.ConnectAsync(uri, TimeSpan.FromSeconds(15)));
     }
 
     /// <summary>connected, then start with these custom parameters (e.g. token, from, to).</summary>
@@ -131,75 +126,20 @@ public sealed class TwilioMediaClient : IAsyncDisposable
         ["stop"] = new Dictionary<string, object> { ["accountSid"] = "AC00000000000000000000000000000001", ["callSid"] = CallSid },
     });
 
-    public Task SendTextAsync(string text, CancellationToken cancellationToken = default) =>
-        _socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, cancellationToken);
+    public Task SendTextAsync(string text, CancellationToken cancellationToken = default) => _socket.SendTextAsync(text, cancellationToken);
 
     /// <summary>Waits until the bridge closes the socket (or the time runs out); true when it closed.</summary>
     public async Task<bool> WaitForCloseAsync(TimeSpan within)
     {
-        await Task.WhenAny(_receiving, Task.Delay(within));
-        return _receiving.IsCompleted;
+        await Task.WhenAny(_socket.Receiving, Task.Delay(within));
+        return _socket.Receiving.IsCompleted;
     }
 
-    public async Task CloseAsync()
-    {
-        if (_socket.State == WebSocketState.Open)
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            try
-            {
-                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "call ended", timeout.Token);
-                await _receiving.WaitAsync(timeout.Token);
-            }
-            catch (Exception e) when (e is WebSocketException or OperationCanceledException)
-            {
-                // The bridge may have gone first.
-            }
-        }
-    }
+    public Task CloseAsync() => _socket.CloseAsync("call ended");
 
-    public async ValueTask DisposeAsync()
-    {
-        await CloseAsync();
-        await _stop.CancelAsync();
-        _socket.Dispose();
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _socket.DisposeAsync();
 
     private string Next() => Interlocked.Increment(ref _sequence).ToString(CultureInfo.InvariantCulture);
 
-    private Task SendJsonAsync(object message, CancellationToken cancellationToken = default) =>
-        _socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(message), WebSocketMessageType.Text, true, cancellationToken);
-
-    private async Task ReceiveLoopAsync()
-    {
-        var buffer = new byte[64 * 1024];
-        try
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                var length = 0;
-                ValueWebSocketReceiveResult result;
-                do
-                {
-                    result = await _socket.ReceiveAsync(buffer.AsMemory(length), _stop.Token);
-                    length += result.Count;
-                }
-                while (!result.EndOfMessage && length < buffer.Length);
-
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    return;
-                }
-
-                var at = Stopwatch.GetTimestamp();
-                using var document = JsonDocument.Parse(buffer.AsMemory(0, length));
-                Received.Enqueue((at, document.RootElement.Clone()));
-            }
-        }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or JsonException)
-        {
-            // Closed or aborted: CloseStatus says how.
-        }
-    }
+    private Task SendJsonAsync(object message, CancellationToken cancellationToken = default) => _socket.SendJsonAsync(message, cancellationToken);
 }
