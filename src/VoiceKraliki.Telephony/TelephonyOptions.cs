@@ -41,6 +41,12 @@ public sealed class TelephonyOptions : IValidatableObject
             yield return new ValidationResult("Telephony:Telnyx:ApiBaseUrl must be an absolute http(s) URL.", ["Telnyx.ApiBaseUrl"]);
         }
 
+        if (!string.IsNullOrEmpty(Telnyx.ConnectionId) && Telnyx.ConnectionId.Any(char.IsWhiteSpace))
+        {
+            yield return new ValidationResult(
+                "Telephony:Telnyx:ConnectionId must be the id of a Telnyx Call Control connection, without spaces.", ["Telnyx.ConnectionId"]);
+        }
+
         if (!string.IsNullOrEmpty(Telnyx.PublicKey) && !IsEd25519PublicKey(Telnyx.PublicKey))
         {
             yield return new ValidationResult(
@@ -75,4 +81,7 @@ public sealed class TelnyxOptions
     public string? PublicKey { get; set; }
 
     public string ApiBaseUrl { get; set; } = "https://api.telnyx.com";
+
+    /// <summary>The Call Control connection (application) outbound calls are placed on; its webhook URL gets their events.</summary>
+    public string? ConnectionId { get; set; }
 }
