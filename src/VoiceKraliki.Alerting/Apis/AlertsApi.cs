@@ -55,17 +55,9 @@ public static class AlertsApi
             errors["severity"] = [$"One of {string.Join(", ", AlertRule.Severities)}."];
         }
 
-        var labels = new List<KeyValuePair<string, string>>();
-        foreach (var pair in label ?? [])
+        if (!LabelFilter.TryParse(label, out var labels))
         {
-            var at = pair.IndexOf('=', StringComparison.Ordinal);
-            if (at <= 0 || at == pair.Length - 1)
-            {
-                errors["label"] = ["Each label filter is name=value."];
-                break;
-            }
-
-            labels.Add(new(pair[..at], pair[(at + 1)..]));
+            errors["label"] = [LabelFilter.Error];
         }
 
         if (limit is < 1 or > 500)
@@ -78,7 +70,7 @@ public static class AlertsApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        return TypedResults.Ok(await alerts.ListAsync(new AlertFilter(parsedState, severity, LabelSet.From(labels), acknowledged, limit ?? 100, before), cancellationToken));
+        return TypedResults.Ok(await alerts.ListAsync(new AlertFilter(parsedState, severity, labels, acknowledged, limit ?? 100, before), cancellationToken));
     }
 
     internal static async Task<Results<Ok<AlertDetail>, ProblemHttpResult>> GetAsync(Guid id, AlertStore alerts, CancellationToken cancellationToken) =>

@@ -67,17 +67,9 @@ public static class SignalsApi
             errors["recent"] = ["Between 0 and 10000."];
         }
 
-        var labels = new List<KeyValuePair<string, string>>();
-        foreach (var pair in label ?? [])
+        if (!LabelFilter.TryParse(label, out var labels))
         {
-            var at = pair.IndexOf('=', StringComparison.Ordinal);
-            if (at <= 0 || at == pair.Length - 1)
-            {
-                errors["label"] = ["Each label filter is name=value."];
-                break;
-            }
-
-            labels.Add(new(pair[..at], pair[(at + 1)..]));
+            errors["label"] = [LabelFilter.Error];
         }
 
         if (errors.Count > 0)
@@ -85,13 +77,12 @@ public static class SignalsApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        var filter = LabelSet.From(labels);
-        var current = signals.Current(name, now).Where(s => filter.All(l => s.Labels.TryGetValue(l.Key, out var v) && v == l.Value)).ToList();
+        var current = signals.Current(name, now).Where(s => labels.All(l => s.Labels.TryGetValue(l.Key, out var v) && v == l.Value)).ToList();
         return TypedResults.Ok(new SignalDetail(
             name,
             current,
-            signals.Recent(name, filter.Count == 0 ? null : filter, recent ?? 100),
-            await history.HistoryAsync(name, start, end, filter.Count == 0 ? null : filter, cancellationToken),
+            signals.Recent(name, labels.Count == 0 ? null : labels, recent ?? 100),
+            await history.HistoryAsync(name, start, end, labels.Count == 0 ? null : labels, cancellationToken),
             start,
             end));
     }

@@ -1,3 +1,4 @@
+using VoiceKraliki.Compliance.Extensions;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -255,7 +256,7 @@ public sealed partial class ConsentStore(
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
             """;
         var id = Guid.CreateVersion7();
-        var recordedAt = Microseconds(timeProvider.GetUtcNow());
+        var recordedAt = PostgresTime.Microseconds(timeProvider.GetUtcNow());
         await using var command = new NpgsqlCommand(sql, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = subject });
@@ -271,10 +272,6 @@ public sealed partial class ConsentStore(
         await command.ExecuteNonQueryAsync(cancellationToken);
         return new ConsentEventView(id, number.Masked, e.Type, e.Action, e.Jurisdiction, e.Method, e.Evidence.Clone(), e.Purpose, e.ExpiresAt, recordedAt, actor);
     }
-
-    /// <summary>Postgres keeps microseconds: what we return is what a later read gives.</summary>
-    private static DateTimeOffset Microseconds(DateTimeOffset time) =>
-        new(time.UtcTicks - time.UtcTicks % 10, TimeSpan.Zero);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Recorded {Count} consent event(s) for {Number}")]
     private static partial void LogRecorded(ILogger logger, int count, string number);

@@ -1,3 +1,4 @@
+using VoiceKraliki.Compliance.Extensions;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -48,7 +49,7 @@ public sealed partial class RequestStore(
         var services = kind == Erasure ? settings.ErasureServiceList : settings.ExportServiceList;
         var id = Guid.CreateVersion7();
         var eventId = Guid.CreateVersion7();
-        var now = Microseconds(timeProvider.GetUtcNow());
+        var now = PostgresTime.Microseconds(timeProvider.GetUtcNow());
         var dueBy = now + settings.Deadline;
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
@@ -285,8 +286,6 @@ public sealed partial class RequestStore(
 
         return new SubjectRequestView(id, kind, masked, completedAt is null ? "pending" : "completed", requestedAt, dueBy, completedAt, parts);
     }
-
-    private static DateTimeOffset Microseconds(DateTimeOffset time) => new(time.UtcTicks - time.UtcTicks % 10, TimeSpan.Zero);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Data-subject {Kind} request {RequestId} created for {Number}")]
     private static partial void LogCreated(ILogger logger, string kind, Guid requestId, string number);

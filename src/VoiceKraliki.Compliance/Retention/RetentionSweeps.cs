@@ -1,3 +1,4 @@
+using VoiceKraliki.Compliance.Extensions;
 using System.Data;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -113,7 +114,7 @@ public sealed partial class RetentionSweeps(
         insert.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = RequestTrigger });
         insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = actor });
-        insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = Microseconds(time.GetUtcNow()) });
+        insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = PostgresTime.Microseconds(time.GetUtcNow()) });
         await insert.ExecuteNonQueryAsync(cancellationToken);
         return (await GetAsync(id, cancellationToken))!;
     }
@@ -151,7 +152,7 @@ public sealed partial class RetentionSweeps(
             insert.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
             insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ScheduleTrigger });
             insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Actor });
-            insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = Microseconds(time.GetUtcNow()) });
+            insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = PostgresTime.Microseconds(time.GetUtcNow()) });
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -164,7 +165,7 @@ public sealed partial class RetentionSweeps(
     /// </summary>
     internal async Task<SweepView> RunAsync(Guid id, CancellationToken cancellationToken)
     {
-        var asOf = Microseconds(time.GetUtcNow());
+        var asOf = PostgresTime.Microseconds(time.GetUtcNow());
         await using (var start = dataSource.CreateCommand(
             "UPDATE retention_sweeps SET status = 'running', as_of = $2, instance = $3, started_at = $2, found = 0, error = NULL WHERE id = $1"))
         {
@@ -199,7 +200,7 @@ public sealed partial class RetentionSweeps(
                 "UPDATE retention_sweeps SET status = 'published', finished_at = $2, found = $3 WHERE id = $1 RETURNING requested_by", connection, transaction))
             {
                 finish.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
-                finish.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = Microseconds(time.GetUtcNow()) });
+                finish.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = PostgresTime.Microseconds(time.GetUtcNow()) });
                 finish.Parameters.Add(new NpgsqlParameter<int> { TypedValue = total });
                 var actor = (string?)await finish.ExecuteScalarAsync(cancellationToken) ?? Actor;
                 await audit.AppendAsync(connection, transaction, new AuditRecord(AuditKinds.RetentionSwept, actor, null, new Dictionary<string, object?>
@@ -219,7 +220,7 @@ public sealed partial class RetentionSweeps(
             LogSweepFailed(logger, id, ex.Message);
             await using var fail = dataSource.CreateCommand("UPDATE retention_sweeps SET status = 'failed', finished_at = $2, error = $3 WHERE id = $1");
             fail.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
-            fail.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = Microseconds(time.GetUtcNow()) });
+            fail.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = PostgresTime.Microseconds(time.GetUtcNow()) });
             fail.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ex.Message });
             await fail.ExecuteNonQueryAsync(CancellationToken.None);
         }
@@ -254,7 +255,7 @@ public sealed partial class RetentionSweeps(
             return 0;
         }
 
-        var now = Microseconds(time.GetUtcNow());
+        var now = PostgresTime.Microseconds(time.GetUtcNow());
         var marks = due.Select(d =>
         {
             var (region, rule, dueAt) = Govern(d);
@@ -306,7 +307,7 @@ public sealed partial class RetentionSweeps(
     /// </summary>
     internal async Task<int> RepublishUnconfirmedAsync(CancellationToken cancellationToken)
     {
-        var now = Microseconds(time.GetUtcNow());
+        var now = PostgresTime.Microseconds(time.GetUtcNow());
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
         var stale = new List<(string CallId, string Category, string Region, string Action, DateTimeOffset DueAt, Guid SweepId, int Attempts, string[] Missing)>();
@@ -370,7 +371,7 @@ public sealed partial class RetentionSweeps(
     public async Task ConfirmAsync(RetentionEnforced answer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(answer);
-        var now = Microseconds(time.GetUtcNow());
+        var now = PostgresTime.Microseconds(time.GetUtcNow());
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
         await using (var first = new NpgsqlCommand(
@@ -564,8 +565,6 @@ public sealed partial class RetentionSweeps(
 
     private static NpgsqlParameter<string[]> TextArray(IEnumerable<string> values) =>
         new() { TypedValue = [.. values], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text };
-
-    private static DateTimeOffset Microseconds(DateTimeOffset value) => new(value.UtcTicks - value.UtcTicks % 10, TimeSpan.Zero);
 
     private sealed record DueRow(string CallId, string Category, string FromRegion, string ToRegion, DateTimeOffset Basis, int ProviderRecordings);
 
